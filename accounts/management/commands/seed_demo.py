@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Account, Membership, User
+from accounts.roles import Role
+
+ACCOUNTS = {"Acme Store": "America/New_York", "Globex": "Europe/Berlin"}
+MEMBERS = [
+    ("owner@acme.test", "Olivia Owner", "Acme Store", Role.OWNER),
+    ("admin@acme.test", "Adam Admin", "Acme Store", Role.ADMIN),
+    ("manager@acme.test", "Maya Manager", "Acme Store", Role.MANAGER),
+    ("analyst@acme.test", "Andy Analyst", "Acme Store", Role.ANALYST),
+    ("owner@globex.test", "Greta Globex", "Globex", Role.OWNER),
+]
+STAFF = [
+    ("support@latchkey.test", "Sam Support"),
+    ("csm@latchkey.test", "Casey Success"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts and users (idempotent). Refuses to run with DEBUG off."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--password", default="demo", help="Password for every demo user.")
+        parser.add_argument(
+            "--force", action="store_true", help="Run even though DEBUG is off."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, password: str, force: bool, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a known password; it runs only with DEBUG on. "
+                "Pass --force if you really mean it."
+            )
+        accounts = {}
+        for name, tz in ACCOUNTS.items():
+            accounts[name], _ = Account.objects.get_or_create(name=name, defaults={"timezone": tz})
+        for email, full_name, account_name, role in MEMBERS:
+            user = self._user(email, full_name, password)
+            Membership.objects.update_or_create(
+                user=user, account=accounts[account_name], defaults={"role": role}
+            )
+        for email, full_name in STAFF:
+            self._user(email, full_name, password, is_staff=True)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
+        for email, _full_name, account_name, role in MEMBERS:
+            self.stdout.write(f"  {email:<24} {Role(role).label} of {account_name}")
+        for email, _full_name in STAFF:
+            self.stdout.write(f"  {email:<24} {settings.VENDOR_NAME} staff (admin at /admin/)")
+        self.stdout.write(f"  password: {password}")
+
+    def _user(self, email: str, full_name: str, password: str, *, is_staff: bool = False) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User(email=email)
+        user.full_name = full_name
+        user.is_staff = is_staff
+        user.is_active = True
+        if not user.check_password(password):
+            user.set_password(password)
+        user.save()
+        return user

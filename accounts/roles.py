@@ -1,0 +1,71 @@
+"""The authorization vocabulary: roles, capabilities and the one table that joins them."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    MANAGER = "manager", _("Manager")
+    ANALYST = "analyst", _("Analyst")
+
+
+class Capability(models.TextChoices):
+    """What a view needs. The label completes the sentence "You can't …"."""
+
+    VIEW_ACCOUNT = "view_account", _("see this account")
+    EDIT_SETTINGS = "edit_settings", _("change the account's settings")
+    EDIT_SEGMENTS = "edit_segments", _("create or edit segments")
+    MANAGE_REMOTE_ACCESS = "manage_remote_access", _("grant or remove support access")
+    EXPORT_ACCESS_HISTORY = "export_access_history", _("download the access history")
+    CONTACT_SUPPORT = "contact_support", _("contact support")
+    CHANGE_PLAN = "change_plan", _("change the billing plan")
+    IMPORT_DATA = "import_data", _("import data")
+    MANAGE_USERS = "manage_users", _("invite, change or remove team members")
+    RESET_MFA = "reset_mfa", _("reset a member's two-factor authentication")
+    VIEW_INTEGRATIONS = "view_integrations", _("see integration information")
+    DELETE_ACCOUNT = "delete_account", _("delete the account")
+    TRANSFER_OWNERSHIP = "transfer_ownership", _("change the account's owner")
+
+
+_EVERYONE = frozenset({Capability.VIEW_ACCOUNT, Capability.CONTACT_SUPPORT})
+_ADMIN = _EVERYONE | {
+    Capability.EDIT_SETTINGS,
+    Capability.EDIT_SEGMENTS,
+    Capability.MANAGE_REMOTE_ACCESS,
+    Capability.EXPORT_ACCESS_HISTORY,
+    Capability.CHANGE_PLAN,
+    Capability.IMPORT_DATA,
+    Capability.MANAGE_USERS,
+    Capability.RESET_MFA,
+    Capability.VIEW_INTEGRATIONS,
+}
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.OWNER: _ADMIN | {Capability.DELETE_ACCOUNT, Capability.TRANSFER_OWNERSHIP},
+    Role.ADMIN: _ADMIN,
+    Role.MANAGER: _EVERYONE | {Capability.EDIT_SEGMENTS},
+    Role.ANALYST: _EVERYONE,
+}
+
+# What a support representative may never do, however live their grant.
+REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
+    {
+        Capability.CHANGE_PLAN,
+        Capability.IMPORT_DATA,
+        Capability.MANAGE_USERS,
+        Capability.RESET_MFA,
+        Capability.VIEW_INTEGRATIONS,
+        Capability.MANAGE_REMOTE_ACCESS,
+        Capability.DELETE_ACCOUNT,
+        Capability.TRANSFER_OWNERSHIP,
+    }
+)
+REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
+
+# Roles that may grant support access; named in refusals ("Ask an Owner or Admin").
+ROLES_WITH = {
+    capability: [role for role in Role if capability in ROLE_CAPABILITIES[role]]
+    for capability in Capability
+}

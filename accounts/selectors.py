@@ -1,0 +1,35 @@
+from django.db.models import QuerySet
+
+from .models import Account, Membership, User
+from .roles import Role
+
+
+def membership_for_session(*, user: User, account_id: int | None) -> Membership | None:
+    """The membership to act in: the one kept in the session, else the user's first."""
+    memberships = Membership.objects.filter(user=user).select_related("account")
+    if account_id is not None:
+        chosen = memberships.filter(account_id=account_id).first()
+        if chosen is not None:
+            return chosen
+    return memberships.order_by("account__name", "account_id").first()
+
+
+def user_memberships(*, user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user).select_related("account").order_by(
+        "account__name", "account_id"
+    )
+
+
+def account_members(*, account: Account) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(account=account)
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    )
+
+
+def account_managers(*, account: Account) -> QuerySet[User]:
+    """Owners and Admins: the people told about changes to the account's security."""
+    return User.objects.filter(
+        is_active=True, memberships__account=account, memberships__role__in=[Role.OWNER, Role.ADMIN]
+    ).order_by("email")

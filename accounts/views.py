@@ -1,0 +1,71 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .authorization import requires
+from .forms import AccountSettingsForm
+from .middleware import SESSION_ACCOUNT_KEY
+from .roles import Capability
+from .selectors import account_members, user_memberships
+from .services import account_update_settings
+
+SETTINGS_SAVED = _("Settings saved.")
+
+
+@requires(Capability.VIEW_ACCOUNT)
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/home.html")
+
+
+@require_POST
+@login_required
+def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
+    if request.actor is not None and request.actor.is_representative:
+        raise Http404
+    if not user_memberships(user=request.user).filter(account_id=account_id).exists():
+        raise Http404
+    request.session[SESSION_ACCOUNT_KEY] = account_id
+    return redirect("accounts:home")
+
+
+# Switching only chooses among the user's own memberships; it needs no capability of the
+# account being left.
+account_switch.required_capability = None
+
+
+@requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SETTINGS)
+def settings_general(request: HttpRequest) -> HttpResponse:
+    form = AccountSettingsForm(
+        request.POST or None,
+        initial={"name": request.account.name, "timezone": request.account.timezone},
+    )
+    if request.method == "POST" and form.is_valid():
+        account_update_settings(
+            account=request.account,
+            actor=request.actor,
+            name=form.cleaned_data["name"],
+            timezone=form.cleaned_data["timezone"],
+        )
+        messages.success(request, SETTINGS_SAVED)
+        return redirect("accounts:settings_general")
+    can_edit = request.actor.can(Capability.EDIT_SETTINGS)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "accounts/settings_general.html",
+        {"form": form, "can_edit": can_edit, "active_tab": "general"},
+    )
+
+
+@requires(Capability.VIEW_ACCOUNT)
+def settings_team(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/settings_team.html",
+        {"members": account_members(account=request.account), "active_tab": "team"},
+    )

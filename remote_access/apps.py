@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RemoteAccessConfig(AppConfig):
+    name = "remote_access"
+    verbose_name = "Remote access"

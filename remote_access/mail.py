@@ -1,0 +1,45 @@
+"""Mail to an account's Owners and Admins when its support access changes."""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.selectors import account_managers
+
+from .models import RemoteAccessGrant
+
+SUBJECTS = {
+    "granted": "{vendor} support can now access {account}",
+    "replaced": "{vendor} support access to {account} was changed",
+    "removed": "{vendor} support access to {account} was removed",
+    "expired": "{vendor} support access to {account} has ended",
+}
+
+
+def access_change_mail_send(*, grant_id: int, change: str) -> int:
+    grant = (
+        RemoteAccessGrant.objects.select_related("account", "granted_by", "ended_by")
+        .filter(pk=grant_id)
+        .first()
+    )
+    if grant is None or change not in SUBJECTS:
+        return 0
+    recipients = list(account_managers(account=grant.account).values_list("email", flat=True))
+    if not recipients:
+        return 0
+    context = {
+        "grant": grant,
+        "account": grant.account,
+        "change": change,
+        "VENDOR_NAME": settings.VENDOR_NAME,
+        "security_url": settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link"),
+    }
+    with timezone.override(grant.account.timezone):
+        text = render_to_string("remote_access/email/access_change.txt", context)
+        html = render_to_string("remote_access/email/access_change.html", context)
+    subject = SUBJECTS[change].format(vendor=settings.VENDOR_NAME, account=grant.account.name)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
+    message.attach_alternative(html, "text/html")
+    return message.send()

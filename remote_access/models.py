@@ -1,0 +1,142 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+
+
+class Duration(models.TextChoices):
+    """How long a grant lasts. The labels are part of the contract (DESIGN §6)."""
+
+    ONE_DAY = "1d", _("1 day")
+    SEVEN_DAYS = "7d", _("7 days")
+    THIRTY_DAYS = "30d", _("30 days")
+    NINETY_DAYS = "90d", _("90 days")
+    CUSTOM = "custom", _("Custom date")
+
+
+class Team(models.TextChoices):
+    SUPPORT = "support", _("Support")
+    ONBOARDING = "onboarding", _("Onboarding")
+    SUCCESS = "success", _("Success")
+    OTHER = "other", _("Other")
+
+
+class SupportRequest(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="support_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.CharField(_("team"), max_length=16, choices=Team.choices, default=Team.SUPPORT)
+    subject = models.CharField(_("subject"), max_length=200)
+    message = models.TextField(_("message"), max_length=10_000)
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.subject}"
+
+
+class RemoteAccessGrant(models.Model):
+    """One period of support access granted by a merchant. History is never edited away."""
+
+    class Source(models.TextChoices):
+        SECURITY_PAGE = "security_page", _("Security page")
+        SUPPORT_REQUEST = "support_request", _("Support request")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REVOKED = "revoked", _("Removed")
+        EXPIRED = "expired", _("Expired")
+        REPLACED = "replaced", _("Replaced")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="remote_access_grants")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    duration = models.CharField(max_length=8, choices=Duration.choices)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.SECURITY_PAGE)
+    support_request = models.ForeignKey(
+        SupportRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status="active"),
+                name="one_active_grant_per_account",
+                violation_error_message=_("This account already has active support access."),
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("granted_at")), name="grant_expires_after_granted"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "revoked", "expired", "replaced"]),
+                name="grant_status_valid",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep: active grants ordered by when they run out.
+            models.Index(
+                fields=["expires_at"], condition=Q(status="active"), name="grant_active_expiry_idx"
+            ),
+        ]
+        permissions = [
+            ("enter_account", "Can enter a merchant account with a live grant"),
+            ("disable_remote_access", "Can turn remote access off and on for an account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} until {self.expires_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class AccessEvent(models.Model):
+    """The append-only audit trail of an account. PostgreSQL refuses UPDATE/DELETE/TRUNCATE."""
+
+    class Kind(models.TextChoices):
+        GRANTED = "granted", _("Access granted")
+        REPLACED = "replaced", _("Access replaced")
+        REMOVED = "removed", _("Access removed")
+        EXPIRED = "expired", _("Access expired")
+        SESSION_STARTED = "session_started", _("Support entered")
+        SESSION_ENDED = "session_ended", _("Support left")
+        ACTION_PERFORMED = "action_performed", _("Support action")
+        ACTION_BLOCKED = "action_blocked", _("Support action blocked")
+        REMOTE_ACCESS_DISABLED = "remote_access_disabled", _("Remote access turned off")
+        REMOTE_ACCESS_ENABLED = "remote_access_enabled", _("Remote access turned on")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="access_events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_description = models.CharField(max_length=300, blank=True)
+    grant = models.ForeignKey(
+        RemoteAccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    summary = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx")]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -1,0 +1,52 @@
+"""When a grant ends: durations count from the moment of saving, custom dates in the account's zone."""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+
+from .models import Duration
+
+DURATION_DAYS = {
+    Duration.ONE_DAY: 1,
+    Duration.SEVEN_DAYS: 7,
+    Duration.THIRTY_DAYS: 30,
+    Duration.NINETY_DAYS: 90,
+}
+CUSTOM_DATE_MAX_DAYS = 365
+
+CUSTOM_DATE_REQUIRED = _("Pick the last day of access, or choose one of the fixed periods.")
+CUSTOM_DATE_TOO_SOON = _("Pick a date from tomorrow on; for today only, choose 1 day.")
+CUSTOM_DATE_TOO_LATE = _("Pick a date at most 365 days from today.")
+
+
+def account_today(*, account: Account, now: dt.datetime) -> dt.date:
+    return now.astimezone(account.tzinfo).date()
+
+
+def custom_date_bounds(*, account: Account, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = account_today(account=account, now=now)
+    return today + dt.timedelta(days=1), today + dt.timedelta(days=CUSTOM_DATE_MAX_DAYS)
+
+
+def custom_date_error(*, account: Account, now: dt.datetime, last_day: dt.date) -> str | None:
+    earliest, latest = custom_date_bounds(account=account, now=now)
+    if last_day < earliest:
+        return CUSTOM_DATE_TOO_SOON
+    if last_day > latest:
+        return CUSTOM_DATE_TOO_LATE
+    return None
+
+
+def expires_at_for(
+    *, account: Account, duration: str, now: dt.datetime, last_day: dt.date | None = None
+) -> dt.datetime:
+    """The instant a grant saved at `now` stops being live."""
+    if duration == Duration.CUSTOM:
+        if last_day is None:
+            raise ValueError("A custom grant needs its last day.")
+        # Access lasts through the last day: it ends at the next midnight in the account's zone.
+        midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, account.tzinfo)
+        return midnight.astimezone(dt.UTC)
+    return now + dt.timedelta(days=DURATION_DAYS[Duration(duration)])

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "remote_access"
+
+urlpatterns = [
+    path("grant-access", views.grant_access_link, name="grant_access_link"),
+    path("settings/security/", views.security, name="security"),
+    path(
+        "settings/security/access/<int:grant_id>/remove/",
+        views.grant_remove,
+        name="grant_remove",
+    ),
+    path("settings/security/history.csv", views.history_export, name="history_export"),
+    path("help/contact/", views.contact, name="contact"),
+    path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),
+]

@@ -1,0 +1,206 @@
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.authorization import refuse, render_refusal, requires
+from accounts.roles import Capability
+
+from .forms import ContactSupportForm, GrantPeriodForm
+from .models import RemoteAccessGrant
+from .selectors import (
+    access_history_page,
+    access_history_rows,
+    live_grant,
+    support_request_for_account,
+)
+from .services import (
+    REMOTE_ACCESS_OFF,
+    RemoteAccessError,
+    access_grant,
+    access_remove,
+    support_request_create,
+)
+
+ACCESS_SAVED = _("Support access saved.")
+ACCESS_REMOVED = _("Support access removed. Support can no longer enter your account.")
+
+
+def _security_url() -> str:
+    return reverse("remote_access:security") + "#remote-access"
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Capability.VIEW_ACCOUNT, unsafe=Capability.MANAGE_REMOTE_ACCESS)
+def security(request: HttpRequest) -> HttpResponse:
+    account = request.account
+    if request.method == "POST" and account.remote_access_disabled:
+        return render_refusal(request, REMOTE_ACCESS_OFF)
+    grant = live_grant(account=account)
+    form = GrantPeriodForm(
+        request.POST or None,
+        account=account,
+        now=timezone.now(),
+        initial={"current_grant": grant.pk if grant else None},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            access_grant(
+                account=account,
+                actor=request.actor,
+                duration=form.cleaned_data["duration"],
+                last_day=form.cleaned_data["last_day"],
+                expected_current_grant_id=form.cleaned_data["current_grant"],
+            )
+        except RemoteAccessError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, ACCESS_SAVED)
+        return redirect(_security_url())
+    page = _page_number(request)
+    events, has_older = access_history_page(account=account, page=page)
+    return render(
+        request,
+        "remote_access/security.html",
+        {
+            "active_tab": "security",
+            "grant": grant,
+            "form": form,
+            "can_manage": request.actor.can(Capability.MANAGE_REMOTE_ACCESS),
+            "can_export": request.actor.can(Capability.EXPORT_ACCESS_HISTORY),
+            "events": events,
+            "page": page,
+            "has_older": has_older,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Capability.MANAGE_REMOTE_ACCESS)
+def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
+    grant = get_object_or_404(RemoteAccessGrant, pk=grant_id, account=request.account)
+    if request.method == "POST":
+        try:
+            access_remove(account=request.account, actor=request.actor, grant_id=grant.pk)
+        except RemoteAccessError as error:
+            messages.info(request, error.message)
+        else:
+            messages.success(request, ACCESS_REMOVED)
+        return redirect(_security_url())
+    return render(request, "remote_access/grant_remove.html", {"grant": grant})
+
+
+def _csv_safe(value: str) -> str:
+    # A cell that starts like a formula is shown as text by spreadsheet programs.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_http_methods(["GET"])
+@requires(Capability.EXPORT_ACCESS_HISTORY)
+def history_export(request: HttpRequest) -> StreamingHttpResponse:
+    account = request.account
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(["time", "time_zone", "event", "by", "summary"])
+        for created_at, kind, actor_description, summary in access_history_rows(account=account):
+            local = created_at.astimezone(account.tzinfo)
+            yield writer.writerow(
+                [
+                    local.isoformat(timespec="seconds"),
+                    account.timezone,
+                    kind,
+                    _csv_safe(actor_description),
+                    _csv_safe(summary),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="access-history.csv"'
+    return response
+
+
+@require_http_methods(["GET"])
+@requires(Capability.VIEW_ACCOUNT)
+def grant_access_link(request: HttpRequest) -> HttpResponse:
+    """The link support pastes into chat: straight to the Remote Access section."""
+    return redirect(_security_url())
+
+
+@require_http_methods(["GET", "POST"])
+@requires(Capability.CONTACT_SUPPORT)
+def contact(request: HttpRequest) -> HttpResponse:
+    account, actor = request.account, request.actor
+    grant = live_grant(account=account)
+    can_grant = actor.can(Capability.MANAGE_REMOTE_ACCESS) and not account.remote_access_disabled
+    form = ContactSupportForm(
+        request.POST or None,
+        account=account,
+        now=timezone.now(),
+        initial={"current_grant": grant.pk if grant else None},
+    )
+    if request.method == "POST":
+        if form.wants_grant and not actor.can(Capability.MANAGE_REMOTE_ACCESS):
+            return refuse(request, Capability.MANAGE_REMOTE_ACCESS)
+        if form.wants_grant and account.remote_access_disabled:
+            return render_refusal(request, REMOTE_ACCESS_OFF)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                support_request, _grant = support_request_create(
+                    account=account,
+                    actor=actor,
+                    team=data["team"],
+                    subject=data["subject"],
+                    message=data["message"],
+                    duration=data["duration"] or None,
+                    last_day=data["last_day"],
+                    expected_current_grant_id=data["current_grant"],
+                )
+            except RemoteAccessError as error:
+                # Keep everything typed; point the hidden marker at the access as it is now.
+                data = request.POST.copy()
+                data["current_grant"] = grant.pk if (grant := live_grant(account=account)) else ""
+                form = ContactSupportForm(data, account=account, now=timezone.now())
+                form.is_valid()
+                form.add_error(None, error.message)
+            else:
+                return redirect("remote_access:contact_sent", request_id=support_request.pk)
+    return render(
+        request,
+        "remote_access/contact.html",
+        {"form": form, "grant": grant, "can_grant": can_grant},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET"])
+@requires(Capability.CONTACT_SUPPORT)
+def contact_sent(request: HttpRequest, request_id: int) -> HttpResponse:
+    support_request = support_request_for_account(account=request.account, request_id=request_id)
+    if support_request is None:
+        raise Http404
+    return render(
+        request,
+        "remote_access/contact_sent.html",
+        {"support_request": support_request, "grant": live_grant(account=request.account)},
+    )

@@ -1,0 +1,191 @@
+"""Personas, clients and the switches that decide what runs where.
+
+Tests marked `services` need PostgreSQL and Redis; `browser` tests need Debian's chromium.
+Without them those tests are skipped with the reason — or fail, under REQUIRE_SERVICES=1 /
+REQUIRE_BROWSER=1, which is how CI proves that nothing was skipped.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.roles import Role
+from tests.accounts.factories import AccountFactory, MembershipFactory, StaffUserFactory
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def _database_label() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        return f"PostgreSQL {db.get('HOST') or 'socket'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return "SQLite (in memory)"
+
+
+def _missing_services() -> str | None:
+    missing = []
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        missing.append("PostgreSQL (set DATABASE_URL or start it on 127.0.0.1:5432)")
+    if not settings.REDIS_URL:
+        missing.append("Redis (set REDIS_URL or start it on 127.0.0.1:6379)")
+    return "needs " + " and ".join(missing) if missing else None
+
+
+def _missing_browser() -> str | None:
+    if not shutil.which(CHROMIUM):
+        return f"needs Debian's chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+def pytest_report_header(config) -> list[str]:
+    return [
+        f"latchkey database: {_database_label()}",
+        f"latchkey redis: {settings.REDIS_URL or 'none (services tests skipped)'}",
+        f"latchkey browser: {'chromium' if not _missing_browser() else 'none (browser tests skipped)'}",
+    ]
+
+
+def pytest_runtest_setup(item) -> None:
+    for marker, missing, switch in (
+        ("services", _missing_services, "REQUIRE_SERVICES"),
+        ("browser", _missing_browser, "REQUIRE_BROWSER"),
+    ):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = missing()
+        if reason is None:
+            continue
+        if os.environ.get(switch) == "1":
+            pytest.fail(f"{switch}=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _audit_trail_flushable(request):
+    """Let transactional tests empty the append-only access-event table afterwards.
+
+    The PostgreSQL trigger refuses TRUNCATE, which is how Django empties the database after a
+    transactional test. Replica mode (superuser only) skips ordinary triggers; it is switched
+    on just before that flush and back off at the start of every database test.
+    """
+    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not uses_db or connection.vendor != "postgresql":
+        yield
+        return
+    transactional = uses_db != {"db"}
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = DEFAULT")
+    yield
+    if transactional:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory(name="Acme Store", timezone="America/New_York")
+
+
+@pytest.fixture
+def other_account(db):
+    return AccountFactory(name="Globex", timezone="Europe/Berlin")
+
+
+def _member(account, role, email, name):
+    return MembershipFactory(
+        account=account, role=role, user__email=email, user__full_name=name
+    ).user
+
+
+@pytest.fixture
+def owner(account):
+    return _member(account, Role.OWNER, "owner@acme.test", "Olivia Owner")
+
+
+@pytest.fixture
+def admin(account):
+    return _member(account, Role.ADMIN, "admin@acme.test", "Adam Admin")
+
+
+@pytest.fixture
+def manager(account):
+    return _member(account, Role.MANAGER, "manager@acme.test", "Maya Manager")
+
+
+@pytest.fixture
+def analyst(account):
+    return _member(account, Role.ANALYST, "analyst@acme.test", "Andy Analyst")
+
+
+@pytest.fixture
+def other_owner(other_account):
+    return _member(other_account, Role.OWNER, "owner@globex.test", "Greta Globex")
+
+
+@pytest.fixture
+def support_staff(db):
+    return StaffUserFactory(email="support@latchkey.test", full_name="Sam Support")
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as someone: `client_for(owner).get(...)`."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def owner_client(owner, client_for):
+    return client_for(owner)
+
+
+# --- Browser harness -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _missing_browser()
+    if reason:
+        pytest.skip(reason)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # around it are still synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def browser_login(page, email: str, password: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

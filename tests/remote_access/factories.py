@@ -1,0 +1,43 @@
+import datetime as dt
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from remote_access.models import AccessEvent, Duration, RemoteAccessGrant, SupportRequest, Team
+from tests.accounts.factories import AccountFactory, UserFactory
+
+
+class SupportRequestFactory(DjangoModelFactory[SupportRequest]):
+    class Meta:
+        model = SupportRequest
+
+    account = factory.SubFactory(AccountFactory)
+    requested_by = factory.SubFactory(UserFactory)
+    team = Team.SUPPORT
+    subject = "Segments show the wrong count"
+    message = "Since this morning the VIP segment shows 0 members."
+
+
+class GrantFactory(DjangoModelFactory[RemoteAccessGrant]):
+    """An active 7-day grant saved now; pass granted_at/expires_at for other shapes."""
+
+    class Meta:
+        model = RemoteAccessGrant
+
+    account = factory.SubFactory(AccountFactory)
+    granted_by = factory.SubFactory(UserFactory)
+    granted_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda grant: grant.granted_at + dt.timedelta(days=7))
+    duration = Duration.SEVEN_DAYS
+    status = RemoteAccessGrant.Status.ACTIVE
+
+
+class AccessEventFactory(DjangoModelFactory[AccessEvent]):
+    class Meta:
+        model = AccessEvent
+
+    account = factory.SubFactory(AccountFactory)
+    kind = AccessEvent.Kind.GRANTED
+    summary = factory.Sequence(lambda n: f"Someone granted access for 7 days ({n})")
+    created_at = factory.LazyFunction(timezone.now)
