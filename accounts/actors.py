@@ -41,7 +41,9 @@ class Actor:
         return f"{self.user.full_name} <{self.user.email}>"
 
     def denial_message(self, capability: Capability) -> str:
-        return _("You can't %(action)s in %(account)s. Only %(roles)s can do that; ask one of them.") % {
+        return _(
+            "You can't %(action)s in %(account)s. Only %(roles)s can do that; ask one of them."
+        ) % {
             "action": capability.label,
             "account": self.account.name,
             "roles": _roles_sentence(capability),
@@ -54,4 +56,6 @@ class MemberActor(Actor):
 
     @classmethod
     def for_membership(cls, *, user: User, account: Account, role: str) -> "MemberActor":
-        return cls(user=user, account=account, capabilities=ROLE_CAPABILITIES[role], role=Role(role))
+        return cls(
+            user=user, account=account, capabilities=ROLE_CAPABILITIES[role], role=Role(role)
+        )

@@ -13,7 +13,9 @@ def current_account(request: HttpRequest) -> dict:
         # Only a member switches accounts; a representative is pinned to the one they entered.
         if actor is None or actor.is_representative:
             return []
-        return [m.account for m in user_memberships(user=request.user) if m.account_id != account.pk]
+        return [
+            m.account for m in user_memberships(user=request.user) if m.account_id != account.pk
+        ]
 
     return {
         "VENDOR_NAME": settings.VENDOR_NAME,

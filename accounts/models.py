@@ -95,9 +95,7 @@ class Account(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=~models.Q(name=""), name="account_name_not_empty"
-            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="account_name_not_empty"),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +115,9 @@ class Membership(models.Model):
     class Meta:
         ordering = ["account__name", "user__full_name"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "account"], name="one_membership_per_user_account"),
+            models.UniqueConstraint(
+                fields=["user", "account"], name="one_membership_per_user_account"
+            ),
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="membership_role_valid"
             ),

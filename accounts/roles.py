@@ -62,7 +62,9 @@ REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
         Capability.TRANSFER_OWNERSHIP,
     }
 )
-REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
+REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = (
+    ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
+)
 
 # Roles that may grant support access; named in refusals ("Ask an Owner or Admin").
 ROLES_WITH = {

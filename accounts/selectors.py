@@ -15,8 +15,10 @@ def membership_for_session(*, user: User, account_id: int | None) -> Membership 
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("account").order_by(
-        "account__name", "account_id"
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("account")
+        .order_by("account__name", "account_id")
     )
 
 

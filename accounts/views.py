@@ -39,7 +39,7 @@ account_switch.required_capability = None
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SETTINGS)
 def settings_general(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"name": request.account.name, "timezone": request.account.timezone},
     )
     if request.method == "POST" and form.is_valid():

@@ -18,7 +18,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(RemoteAccessGrant)
 class RemoteAccessGrantAdmin(ReadOnlyAdmin):
-    list_display = ["account", "status", "duration", "granted_by", "granted_at", "expires_at", "ended_at"]
+    list_display = [
+        "account",
+        "status",
+        "duration",
+        "granted_by",
+        "granted_at",
+        "expires_at",
+        "ended_at",
+    ]
     list_filter = ["status", "duration", "source"]
     search_fields = ["account__name", "granted_by__email"]
     list_select_related = ["account", "granted_by"]

@@ -12,6 +12,7 @@ NO_GRANT = ""
 DURATION_REQUIRED = _("Choose how long support may have access.")
 DURATION_INVALID = _("Choose one of the periods offered.")
 
+
 class GrantPeriodForm(forms.Form):
     """A duration, and a last day when the duration is "Custom date"."""
 
@@ -26,7 +27,9 @@ class GrantPeriodForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Access lasts through the end of this day, in the account's time zone."),
-        error_messages={"invalid": _("Enter the date as YYYY-MM-DD, or pick it from the calendar.")},
+        error_messages={
+            "invalid": _("Enter the date as YYYY-MM-DD, or pick it from the calendar.")
+        },
     )
     current_grant = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -35,7 +38,9 @@ class GrantPeriodForm(forms.Form):
         self.account = account
         self.now = now
         earliest, latest = custom_date_bounds(account=account, now=now)
-        self.fields["last_day"].widget.attrs.update(min=earliest.isoformat(), max=latest.isoformat())
+        self.fields["last_day"].widget.attrs.update(
+            min=earliest.isoformat(), max=latest.isoformat()
+        )
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -48,6 +53,7 @@ class GrantPeriodForm(forms.Form):
                 if error:
                     self.add_error("last_day", error)
         return cleaned
+
 
 class ContactSupportForm(GrantPeriodForm):
     team = forms.ChoiceField(label=_("Team"), choices=Team.choices, initial=Team.SUPPORT)

@@ -59,8 +59,12 @@ class RemoteAccessGrant(models.Model):
         EXPIRED = "expired", _("Expired")
         REPLACED = "replaced", _("Replaced")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="remote_access_grants")
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="remote_access_grants"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     duration = models.CharField(max_length=8, choices=Duration.choices)
@@ -136,7 +140,9 @@ class AccessEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx")]
+        indexes = [
+            models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx")
+        ]
 
     def __str__(self) -> str:
         return self.summary

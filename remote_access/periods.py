@@ -1,4 +1,7 @@
-"""When a grant ends: durations count from the moment of saving, custom dates in the account's zone."""
+"""When a grant ends.
+
+Durations count from the moment of saving; a custom date is a day in the account's zone.
+"""
 
 import datetime as dt
 

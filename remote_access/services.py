@@ -65,7 +65,9 @@ def event_record(
 
 def _period_phrase(grant: RemoteAccessGrant) -> str:
     if grant.duration == Duration.CUSTOM:
-        last_day = (grant.expires_at.astimezone(grant.account.tzinfo) - dt.timedelta(seconds=1)).date()
+        last_day = (
+            grant.expires_at.astimezone(grant.account.tzinfo) - dt.timedelta(seconds=1)
+        ).date()
         return _("until the end of %(day)s") % {"day": formats.date_format(last_day, "DATE_FORMAT")}
     return _("for %(period)s") % {"period": Duration(grant.duration).label}
 
@@ -147,7 +149,13 @@ def access_grant(
             "name": actor.user.full_name,
             "period": _period_phrase(grant),
         }
-        event_record(account=account, kind=AccessEvent.Kind.REPLACED, summary=summary, actor=actor, grant=grant)
+        event_record(
+            account=account,
+            kind=AccessEvent.Kind.REPLACED,
+            summary=summary,
+            actor=actor,
+            grant=grant,
+        )
         _notify(grant, "replaced")
     else:
         summary = _("%(name)s granted access %(period)s") % {
@@ -156,7 +164,13 @@ def access_grant(
         }
         if support_request is not None:
             summary += _(" with support request #%(number)s") % {"number": support_request.pk}
-        event_record(account=account, kind=AccessEvent.Kind.GRANTED, summary=summary, actor=actor, grant=grant)
+        event_record(
+            account=account,
+            kind=AccessEvent.Kind.GRANTED,
+            summary=summary,
+            actor=actor,
+            grant=grant,
+        )
         _notify(grant, "granted")
     return grant
 

@@ -51,7 +51,7 @@ def security(request: HttpRequest) -> HttpResponse:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     grant = live_grant(account=account)
     form = GrantPeriodForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         account=account,
         now=timezone.now(),
         initial={"current_grant": grant.pk if grant else None},
@@ -153,7 +153,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     grant = live_grant(account=account)
     can_grant = actor.can(Capability.MANAGE_REMOTE_ACCESS) and not account.remote_access_disabled
     form = ContactSupportForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         account=account,
         now=timezone.now(),
         initial={"current_grant": grant.pk if grant else None},

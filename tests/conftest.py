@@ -53,7 +53,7 @@ def pytest_report_header(config) -> list[str]:
     return [
         f"latchkey database: {_database_label()}",
         f"latchkey redis: {settings.REDIS_URL or 'none (services tests skipped)'}",
-        f"latchkey browser: {'chromium' if not _missing_browser() else 'none (browser tests skipped)'}",
+        f"latchkey browser: {_missing_browser() or 'chromium'}",
     ]
 
 
@@ -80,11 +80,14 @@ def _audit_trail_flushable(request):
     transactional test. Replica mode (superuser only) skips ordinary triggers; it is switched
     on just before that flush and back off at the start of every database test.
     """
-    uses_db = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
-    if not uses_db or connection.vendor != "postgresql":
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool({"transactional_db", "live_server"} & names) or bool(
+        marker and marker.kwargs.get("transaction")
+    )
+    if not (transactional or marker or "db" in names) or connection.vendor != "postgresql":
         yield
         return
-    transactional = uses_db != {"db"}
     request.getfixturevalue("transactional_db" if transactional else "db")
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = DEFAULT")

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
@@ -48,9 +50,9 @@ def test_password_reset__mails_a_link(owner, client):
 
 def test_seed_demo__creates_contract_users_idempotently(db, settings):
     settings.DEBUG = True
-    call_command("seed_demo", password="pw-1234", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", password="pw-1234", stdout=io.StringIO())
     counts = (User.objects.count(), Account.objects.count(), Membership.objects.count())
-    call_command("seed_demo", password="pw-1234", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", password="pw-1234", stdout=io.StringIO())
     assert (User.objects.count(), Account.objects.count(), Membership.objects.count()) == counts
     assert counts == (7, 2, 5)
     acme = Account.objects.get(name="Acme Store")
@@ -64,7 +66,8 @@ def test_seed_demo__creates_contract_users_idempotently(db, settings):
     assert Account.objects.get(name="Globex").memberships.get().user.email == "owner@globex.test"
     for email in ("support@latchkey.test", "csm@latchkey.test"):
         staff = User.objects.get(email=email)
-        assert staff.is_staff and staff.check_password("pw-1234")
+        assert staff.is_staff
+        assert staff.check_password("pw-1234")
 
 
 def test_seed_demo__refuses_without_debug(db, settings):

@@ -23,7 +23,9 @@ def test_settings_general__role_matrix(persona, allowed, request, client_for, ac
 
 
 def test_settings_general__saves_and_says_so(owner_client, account):
-    response = owner_client.post(URL, {"name": "  Acme Shop ", "timezone": "Asia/Tokyo"}, follow=True)
+    response = owner_client.post(
+        URL, {"name": "  Acme Shop ", "timezone": "Asia/Tokyo"}, follow=True
+    )
     assert SETTINGS_SAVED in response.content.decode()
     account.refresh_from_db()
     assert account.name == "Acme Shop"
@@ -60,5 +62,6 @@ def test_settings_general__read_only_for_analyst(analyst, client_for):
 def test_settings_team__lists_members_with_roles(owner_client, admin, analyst, other_owner):
     response = owner_client.get(reverse("accounts:settings_team"))
     body = response.content.decode()
-    assert "Adam Admin" in body and "Analyst" in body
+    assert "Adam Admin" in body
+    assert "Analyst" in body
     assert "Greta Globex" not in body

@@ -24,9 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", default="demo", help="Password for every demo user.")
-        parser.add_argument(
-            "--force", action="store_true", help="Run even though DEBUG is off."
-        )
+        parser.add_argument("--force", action="store_true", help="Run even though DEBUG is off.")
 
     @transaction.atomic
     def handle(self, *args, password: str, force: bool, **options) -> None:
