@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +16,7 @@ SUBJECTS = {
     "replaced": "{vendor} support access to {account} was changed",
     "removed": "{vendor} support access to {account} was removed",
     "expired": "{vendor} support access to {account} has ended",
+    "expiring": "{vendor} support access to {account} ends within a day",
 }
 
 
@@ -43,3 +45,20 @@ def access_change_mail_send(*, grant_id: int, change: str) -> int:
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
     message.attach_alternative(html, "text/html")
     return message.send()
+
+
+def expiry_notice_send(*, grant_id: int) -> bool:
+    """Mail the "access has ended" notice for an expired grant, once however often it is asked.
+
+    The claim and the send share a transaction: if sending fails, the claim is undone and a
+    retry sends it; if it was sent, a redelivered task finds it claimed and does nothing.
+    """
+    with transaction.atomic():
+        claimed = RemoteAccessGrant.objects.filter(
+            pk=grant_id,
+            status=RemoteAccessGrant.Status.EXPIRED,
+            expiry_notice_sent_at__isnull=True,
+        ).update(expiry_notice_sent_at=timezone.now())
+        if claimed:
+            access_change_mail_send(grant_id=grant_id, change="expired")
+    return bool(claimed)

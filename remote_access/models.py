@@ -77,7 +77,9 @@ class RemoteAccessGrant(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # When the "ends tomorrow" and "has ended" mails went out: each is sent once per grant.
     expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
+    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-granted_at", "-id"]
@@ -126,14 +128,33 @@ class AccessEvent(models.Model):
         REMOTE_ACCESS_DISABLED = "remote_access_disabled", _("Remote access turned off")
         REMOTE_ACCESS_ENABLED = "remote_access_enabled", _("Remote access turned on")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="access_events")
+    # No index of its own: the (account, -created_at, -id) index below serves account lookups.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="access_events", db_index=False
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices)
+    # Indexed only where set (see Meta): most rows written in bulk, such as expiries, have none.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     actor_description = models.CharField(max_length=300, blank=True)
+    # Neither indexed nor checked by a database constraint: the expiry sweep writes events by
+    # the hundred thousand next to the grants they name, and a per-row foreign-key check
+    # doubled its cost (bench/expire.py). Grants are never deleted (PROTECT here, no delete in
+    # the admin), and the account — the tenant boundary — keeps its database constraint.
     grant = models.ForeignKey(
-        RemoteAccessGrant, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        RemoteAccessGrant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
+        db_constraint=False,
     )
     summary = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)
@@ -141,7 +162,10 @@ class AccessEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx")
+            models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx"),
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -153,7 +154,19 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Run exactly one beat. Liveness never depends on it: it only tidies up and sends mail.
+CELERY_BEAT_SCHEDULE = {
+    "expire-grants": {
+        "task": "remote_access.tasks.expire_grants",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "warn-expiring-grants": {
+        "task": "remote_access.tasks.warn_expiring_grants",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 50 * 60},
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,64 @@
+"""Shared set-up for the benchmarks: Django on a PostgreSQL database of their own.
+
+Benchmarks print ratios measured in one run, because this machine (and CI's) is noisy:
+absolute seconds mean little, the ratio to a baseline measured alongside means more.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "latchkey_bench"
+
+
+def setup_django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DATABASE}")
+    os.environ.setdefault("DEBUG", "false")  # no query log growing in memory
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    if not os.environ["DATABASE_URL"].startswith("postgres"):
+        sys.exit("The benchmarks need PostgreSQL: set DATABASE_URL=postgres://...")
+    _create_database(os.environ["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    # Tasks the services queue go to a Redis database of the benchmark's own, purged after,
+    # so publishing costs what it costs in production and no worker ever runs them.
+    from config.celery_app import app
+
+    app.conf.broker_url = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14")
+
+
+def purge_queued_tasks() -> None:
+    from config.celery_app import app
+
+    app.control.purge()
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def empty_tables(*tables: str) -> None:
+    """Empty tables, the append-only access events included (replica mode skips triggers)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def ratio_line(name: str, value: float, baseline: float, target: str) -> str:
+    return f"{name}: {value:.3f}s vs {baseline:.3f}s baseline = {value / baseline:.2f}x (target {target})"

@@ -1,0 +1,20 @@
+"""Run every benchmark in bench/, one after another (`make bench`)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ["expire.py"]
+
+
+def main() -> int:
+    failed = 0
+    for script in BENCHMARKS:
+        print(f"== {script}", flush=True)
+        failed |= subprocess.call([sys.executable, str(HERE / script)], cwd=HERE)
+    return failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
