@@ -61,4 +61,5 @@ def empty_tables(*tables: str) -> None:
 
 
 def ratio_line(name: str, value: float, baseline: float, target: str) -> str:
-    return f"{name}: {value:.3f}s vs {baseline:.3f}s baseline = {value / baseline:.2f}x (target {target})"
+    ratio = value / baseline
+    return f"{name}: {value:.3f}s vs {baseline:.3f}s baseline = {ratio:.2f}x (target {target})"

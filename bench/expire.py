@@ -47,8 +47,8 @@ def make_overdue_grants(count: int) -> None:
             """
             INSERT INTO remote_access_remoteaccessgrant
                 (account_id, granted_by_id, granted_at, expires_at, duration, source, status)
-            SELECT id, %s, now() - interval '8 days', now() - interval '1 day' + id * interval '1 ms',
-                   '7d', 'security_page', 'active'
+            SELECT id, %s, now() - interval '8 days',
+                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active'
             FROM accounts_account
             """,
             [user.pk],
