@@ -113,6 +113,61 @@ class RemoteAccessGrant(models.Model):
         return f"{self.account} until {self.expires_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
+class RepresentativeSession(models.Model):
+    """A staff member's visit to a merchant account on a live grant. They stay themselves."""
+
+    class EndReason(models.TextChoices):
+        EXIT = "exit", _("left")
+        REVOKED = "revoked", _("access was removed")
+        EXPIRED = "expired", _("access expired")
+        REPLACED = "replaced", _("access was changed")
+        DISABLED = "disabled", _("remote access was turned off")
+        PERMISSION_LOST = "permission_lost", _("the staff member lost the permission")
+        TIMED_OUT = "timed_out", _("the session reached its maximum length")
+
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representative_sessions"
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="representative_sessions"
+    )
+    grant = models.ForeignKey(
+        RemoteAccessGrant,
+        on_delete=models.PROTECT,
+        related_name="representative_sessions",
+        db_index=False,  # the partial index on open sessions below is the one that is read
+    )
+    team = models.CharField(max_length=16, choices=Team.choices)
+    ticket_reference = models.CharField(_("ticket reference"), max_length=100)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_user"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_session_per_staff_user",
+            ),
+            models.CheckConstraint(
+                condition=~Q(ticket_reference=""), name="session_ticket_reference_required"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["grant"], condition=Q(ended_at__isnull=True), name="session_open_grant_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_user} in {self.account} ({self.ticket_reference})"
+
+
 class AccessEvent(models.Model):
     """The append-only audit trail of an account. PostgreSQL refuses UPDATE/DELETE/TRUNCATE."""
 
@@ -155,6 +210,14 @@ class AccessEvent(models.Model):
         related_name="events",
         db_index=False,
         db_constraint=False,
+    )
+    session = models.ForeignKey(
+        RepresentativeSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     summary = models.CharField(max_length=500)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,60 @@
+"""What every remote-access service shares: user-facing errors and the audit row."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Account
+from accounts.roles import Capability
+
+from ..models import AccessEvent, RemoteAccessGrant
+
+REMOTE_ACCESS_OFF = _(
+    "Remote access is turned off for this account. Contact support to turn it back on."
+)
+GRANT_CHANGED_MEANWHILE = _(
+    "Support access changed while you were on this page, so nothing was saved. "
+    "Check the current access below and try again if you still want to change it."
+)
+NOTHING_TO_REMOVE = _("That access had already ended, so there was nothing to remove.")
+
+
+class RemoteAccessError(Exception):
+    """A change that cannot be made as asked; the message is meant for the user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def lock_account(account: Account) -> Account:
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
+def require_manager(actor: Actor, account: Account) -> None:
+    # The views check this too; the service refuses on its own so no caller can forget.
+    if actor.account.pk != account.pk or not actor.can(Capability.MANAGE_REMOTE_ACCESS):
+        raise PermissionDenied(actor.denial_message(Capability.MANAGE_REMOTE_ACCESS))
+
+
+def event_record(
+    *,
+    account: Account,
+    kind: str,
+    summary: str,
+    actor: Actor | None = None,
+    grant: RemoteAccessGrant | None = None,
+    created_at: dt.datetime | None = None,
+) -> AccessEvent:
+    return AccessEvent.objects.create(
+        account=account,
+        kind=kind,
+        summary=summary[:500],
+        actor=actor.user if actor else None,
+        actor_description=actor.description if actor else "",
+        grant=grant,
+        created_at=created_at or timezone.now(),
+    )

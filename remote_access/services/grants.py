@@ -1,0 +1,182 @@
+"""Granting, replacing and removing access. Each is one transaction that locks the account
+row and writes its AccessEvent alongside the change it records (DESIGN §5.7)."""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Account
+
+from ..models import AccessEvent, Duration, RemoteAccessGrant, SupportRequest
+from ..periods import expires_at_for
+from .common import (
+    GRANT_CHANGED_MEANWHILE,
+    NOTHING_TO_REMOVE,
+    REMOTE_ACCESS_OFF,
+    RemoteAccessError,
+    event_record,
+    lock_account,
+    require_manager,
+)
+from .expiry import grant_expire
+
+
+def _period_phrase(grant: RemoteAccessGrant) -> str:
+    if grant.duration == Duration.CUSTOM:
+        last_day = (
+            grant.expires_at.astimezone(grant.account.tzinfo) - dt.timedelta(seconds=1)
+        ).date()
+        return _("until the end of %(day)s") % {"day": formats.date_format(last_day, "DATE_FORMAT")}
+    return _("for %(period)s") % {"period": Duration(grant.duration).label}
+
+
+def _notify(grant: RemoteAccessGrant, change: str) -> None:
+    from ..tasks import send_access_change_mail
+
+    # robust: a broker outage is logged and never turns a committed change into an error page.
+    transaction.on_commit(
+        lambda: send_access_change_mail.delay(grant_id=grant.pk, change=change), robust=True
+    )
+
+
+@transaction.atomic
+def access_grant(
+    *,
+    account: Account,
+    actor: Actor,
+    duration: str,
+    last_day: dt.date | None = None,
+    expected_current_grant_id: int | None = None,
+    support_request: SupportRequest | None = None,
+) -> RemoteAccessGrant:
+    """Grant support access, replacing the current grant if there is one.
+
+    `expected_current_grant_id` is the grant the person saw when they chose (None for "no
+    access"). If it is no longer the active one — a double submit, or another admin acting
+    meanwhile — nothing changes and they are told so.
+    """
+    require_manager(actor, account)
+    account = lock_account(account)
+    if account.remote_access_disabled:
+        raise RemoteAccessError(REMOTE_ACCESS_OFF)
+    now = timezone.now()
+    current = (
+        RemoteAccessGrant.objects.select_for_update()
+        .filter(account=account, status=RemoteAccessGrant.Status.ACTIVE)
+        .first()
+    )
+    if current is not None and current.expires_at <= now:
+        grant_expire(grant=current)
+        current = None
+    if (current.pk if current else None) != expected_current_grant_id:
+        raise RemoteAccessError(GRANT_CHANGED_MEANWHILE)
+
+    if current is not None:
+        current.status = RemoteAccessGrant.Status.REPLACED
+        current.ended_at = now
+        current.ended_by = actor.user
+        current.save(update_fields=["status", "ended_at", "ended_by"])
+    grant = RemoteAccessGrant(
+        account=account,
+        granted_by=actor.user,
+        granted_at=now,
+        expires_at=expires_at_for(account=account, duration=duration, now=now, last_day=last_day),
+        duration=duration,
+        source=(
+            RemoteAccessGrant.Source.SUPPORT_REQUEST
+            if support_request
+            else RemoteAccessGrant.Source.SECURITY_PAGE
+        ),
+        support_request=support_request,
+    )
+    grant.full_clean(validate_constraints=False)
+    grant.save()
+    if current is not None:
+        summary = _("%(name)s changed access: now %(period)s") % {
+            "name": actor.user.full_name,
+            "period": _period_phrase(grant),
+        }
+        event_record(
+            account=account,
+            kind=AccessEvent.Kind.REPLACED,
+            summary=summary,
+            actor=actor,
+            grant=grant,
+        )
+        _notify(grant, "replaced")
+    else:
+        summary = _("%(name)s granted access %(period)s") % {
+            "name": actor.user.full_name,
+            "period": _period_phrase(grant),
+        }
+        if support_request is not None:
+            summary += _(" with support request #%(number)s") % {"number": support_request.pk}
+        event_record(
+            account=account,
+            kind=AccessEvent.Kind.GRANTED,
+            summary=summary,
+            actor=actor,
+            grant=grant,
+        )
+        _notify(grant, "granted")
+    return grant
+
+
+@transaction.atomic
+def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAccessGrant:
+    """End the live grant `grant_id` now. Support's next request ends their session."""
+    require_manager(actor, account)
+    account = lock_account(account)
+    grant = RemoteAccessGrant.objects.select_for_update().get(account=account, pk=grant_id)
+    now = timezone.now()
+    if grant.status == RemoteAccessGrant.Status.ACTIVE and grant.expires_at <= now:
+        grant_expire(grant=grant)
+    if grant.status != RemoteAccessGrant.Status.ACTIVE:
+        raise RemoteAccessError(NOTHING_TO_REMOVE)
+    grant.status = RemoteAccessGrant.Status.REVOKED
+    grant.ended_at = now
+    grant.ended_by = actor.user
+    grant.save(update_fields=["status", "ended_at", "ended_by"])
+    event_record(
+        account=account,
+        kind=AccessEvent.Kind.REMOVED,
+        summary=_("%(name)s removed access") % {"name": actor.user.full_name},
+        actor=actor,
+        grant=grant,
+    )
+    _notify(grant, "removed")
+    return grant
+
+
+@transaction.atomic
+def support_request_create(
+    *,
+    account: Account,
+    actor: Actor,
+    team: str,
+    subject: str,
+    message: str,
+    duration: str | None = None,
+    last_day: dt.date | None = None,
+    expected_current_grant_id: int | None = None,
+) -> tuple[SupportRequest, RemoteAccessGrant | None]:
+    """Create a support request and, when asked, the grant that goes with it, together."""
+    support_request = SupportRequest(
+        account=account, requested_by=actor.user, team=team, subject=subject, message=message
+    )
+    support_request.full_clean()
+    support_request.save()
+    grant = None
+    if duration:
+        grant = access_grant(
+            account=account,
+            actor=actor,
+            duration=duration,
+            last_day=last_day,
+            expected_current_grant_id=expected_current_grant_id,
+            support_request=support_request,
+        )
+    return support_request, grant
