@@ -47,6 +47,14 @@ def render_refusal(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "accounts/capability_denied.html", {"message": message}, status=403)
 
 
+def describe_action(request: HttpRequest, summary: str) -> None:
+    """Say in plain words what a successful POST did ("changed the account settings").
+
+    Whoever audits the request (remote_access, for a support representative) writes it down.
+    """
+    request.action_summary = summary
+
+
 def requires(capability: Capability, *, unsafe: Capability | None = None) -> Callable:
     """Guard a view: `capability` for every method, plus `unsafe` for POST and friends."""
 

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .authorization import requires
+from .authorization import describe_action, requires
 from .forms import AccountSettingsForm
 from .middleware import SESSION_ACCOUNT_KEY
 from .roles import Capability
@@ -49,6 +49,7 @@ def settings_general(request: HttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             timezone=form.cleaned_data["timezone"],
         )
+        describe_action(request, _("changed the account settings (name, time zone)"))
         messages.success(request, SETTINGS_SAVED)
         return redirect("accounts:settings_general")
     can_edit = request.actor.can(Capability.EDIT_SETTINGS)
@@ -59,6 +60,7 @@ def settings_general(request: HttpRequest) -> HttpResponse:
         request,
         "accounts/settings_general.html",
         {"form": form, "can_edit": can_edit, "active_tab": "general"},
+        status=400 if form.errors else 200,
     )
 
 

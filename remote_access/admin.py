@@ -1,6 +1,102 @@
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
-from .models import AccessEvent, RemoteAccessGrant, SupportRequest
+from accounts.admin import AccountAdmin
+from accounts.models import Account
+
+from .admin_views import AccountAdminViews
+from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest
+from .permissions import DISABLE_REMOTE_ACCESS, ENABLE_REMOTE_ACCESS, ENTER_ACCOUNT
+from .selectors import live_grant, live_grant_column, live_grant_exists
+
+
+class RemoteAccessFilter(admin.SimpleListFilter):
+    title = _("remote access")
+    parameter_name = "remote_access"
+
+    def lookups(self, request, model_admin):
+        return [("live", _("Live")), ("none", _("None")), ("off", _("Turned off"))]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "live":
+            return queryset.filter(has_live_grant=True, remote_access_disabled=False)
+        if self.value() == "none":
+            return queryset.filter(has_live_grant=False, remote_access_disabled=False)
+        if self.value() == "off":
+            return queryset.filter(remote_access_disabled=True)
+        return queryset
+
+
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
+    """The accounts admin, plus what support staff need for remote access."""
+
+    list_display = ["name", "plan", "remote_access_status", "timezone", "created_at"]
+    list_filter = [RemoteAccessFilter, "plan"]
+    change_form_template = "admin/remote_access/account_change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_live_grant=live_grant_exists(),
+                live_until=live_grant_column("expires_at"),
+                live_granted_by=live_grant_column("granted_by__full_name"),
+            )
+        )
+
+    @admin.display(description=_("remote access"))
+    def remote_access_status(self, account: Account) -> str:
+        if account.remote_access_disabled:
+            return _("Turned off")
+        if account.has_live_grant:
+            until = timezone.localtime(account.live_until, account.tzinfo)
+            return _("Live until %(until)s, granted by %(name)s") % {
+                "until": until.strftime("%a %-d %b %Y %H:%M %Z"),
+                "name": account.live_granted_by,
+            }
+        return _("None")
+
+    def get_urls(self):
+        views = [
+            path(
+                "<path:object_id>/enter/",
+                self.admin_site.admin_view(self.enter_account_view),
+                name="accounts_account_enter",
+            ),
+            path(
+                "<path:object_id>/remote-access/off/",
+                self.admin_site.admin_view(self.disable_remote_access_view),
+                name="accounts_account_disable_remote_access",
+            ),
+            path(
+                "<path:object_id>/remote-access/on/",
+                self.admin_site.admin_view(self.enable_remote_access_view),
+                name="accounts_account_enable_remote_access",
+            ),
+        ]
+        return views + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        account = self.get_object(request, object_id)
+        if account is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "live_grant": live_grant(account=account),
+                "enter_denial": ENTER_ACCOUNT.denial(request, account),
+                "can_disable": DISABLE_REMOTE_ACCESS.denial(request, account) is None,
+                "can_enable": ENABLE_REMOTE_ACCESS.denial(request, account) is None,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,6 +129,23 @@ class RemoteAccessGrantAdmin(ReadOnlyAdmin):
     date_hierarchy = "granted_at"
 
 
+@admin.register(RepresentativeSession)
+class RepresentativeSessionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "account",
+        "staff_user",
+        "team",
+        "ticket_reference",
+        "started_at",
+        "ended_at",
+        "end_reason",
+    ]
+    list_filter = ["team", "end_reason"]
+    search_fields = ["account__name", "staff_user__email", "ticket_reference"]
+    list_select_related = ["account", "staff_user"]
+    date_hierarchy = "started_at"
+
+
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "account", "kind", "summary"]
@@ -44,7 +157,37 @@ class AccessEventAdmin(ReadOnlyAdmin):
 
 @admin.register(SupportRequest)
 class SupportRequestAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "account", "team", "subject", "status", "created_at"]
+    list_display = [
+        "pk",
+        "account",
+        "team",
+        "subject",
+        "status",
+        "access_live",
+        "enter",
+        "created_at",
+    ]
     list_filter = ["team", "status"]
     search_fields = ["account__name", "subject"]
     list_select_related = ["account"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(access_live=live_grant_exists(account_ref="account_id"))
+        )
+
+    @admin.display(boolean=True, description=_("access live"))
+    def access_live(self, support_request: SupportRequest) -> bool:
+        return support_request.access_live
+
+    @admin.display(description=_("enter"))
+    def enter(self, support_request: SupportRequest) -> str:
+        if not support_request.access_live:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:accounts_account_enter", args=[support_request.account_id]),
+            _("Enter account"),
+        )

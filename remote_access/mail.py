@@ -17,6 +17,7 @@ SUBJECTS = {
     "removed": "{vendor} support access to {account} was removed",
     "expired": "{vendor} support access to {account} has ended",
     "expiring": "{vendor} support access to {account} ends within a day",
+    "disabled": "{vendor} support turned remote access off for {account}",
 }
 
 

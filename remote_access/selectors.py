@@ -2,12 +2,13 @@
 
 import datetime as dt
 
-from django.db.models import Q
+from django.contrib.auth.models import Permission
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, User
 
-from .models import AccessEvent, RemoteAccessGrant, SupportRequest
+from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest, Team
 
 HISTORY_PAGE_SIZE = 25
 
@@ -53,3 +54,75 @@ def access_history_rows(*, account: Account):
 
 def support_request_for_account(*, account: Account, request_id: int) -> SupportRequest | None:
     return SupportRequest.objects.filter(account=account, pk=request_id).first()
+
+
+# --- support staff -----------------------------------------------------------------------
+
+STAFF_TEAM_GROUPS = {
+    "Support": Team.SUPPORT,
+    "Onboarding": Team.ONBOARDING,
+    "Success": Team.SUCCESS,
+}
+ENTER_PERMISSION = ("remote_access", "enter_account")
+DISABLE_PERMISSION = ("remote_access", "disable_remote_access")
+
+
+def staff_team(*, user: User) -> str:
+    """The staff member's team, from their Django group; Other when they have none."""
+    names = set(user.groups.values_list("name", flat=True))
+    for group_name, team in STAFF_TEAM_GROUPS.items():
+        if group_name in names:
+            return team
+    return Team.OTHER
+
+
+def open_session_for(*, user: User) -> RepresentativeSession | None:
+    return (
+        RepresentativeSession.objects.filter(staff_user=user, ended_at__isnull=True)
+        .select_related("account")
+        .first()
+    )
+
+
+def _has_permission(app_label: str, codename: str) -> Exists:
+    """Whether the session's staff user holds the permission, directly or through a group."""
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return Exists(permission.filter(user=OuterRef("staff_user"))) | Exists(
+        permission.filter(group__user=OuterRef("staff_user"))
+    )
+
+
+def representative_session_state(
+    *, session_id: int, user: User, now: dt.datetime | None = None
+) -> RepresentativeSession | None:
+    """Everything a representative's request must know, in one query.
+
+    The session comes with its account, grant and granter, and with `grant_is_live` (the one
+    liveness rule) and `staff_may_enter` computed by the database.
+    """
+    return (
+        RepresentativeSession.objects.filter(pk=session_id, staff_user=user)
+        .select_related("account", "grant", "grant__granted_by")
+        .annotate(
+            grant_is_live=ExpressionWrapper(
+                live_condition(now=now, prefix="grant__"), output_field=BooleanField()
+            ),
+            staff_may_enter=ExpressionWrapper(
+                _has_permission(*ENTER_PERMISSION), output_field=BooleanField()
+            ),
+        )
+        .first()
+    )
+
+
+def live_grant_exists(*, account_ref: str = "pk") -> Exists:
+    """For annotating accounts (admin lists): does the account have a live grant now?"""
+    return Exists(RemoteAccessGrant.objects.filter(live_condition(), account=OuterRef(account_ref)))
+
+
+def live_grant_column(field: str, *, account_ref: str = "pk") -> Subquery:
+    return Subquery(
+        RemoteAccessGrant.objects.filter(live_condition(), account=OuterRef(account_ref)).values(
+            field
+        )[:1]
+    )

@@ -15,4 +15,5 @@ urlpatterns = [
     path("settings/security/history.csv", views.history_export, name="history_export"),
     path("help/contact/", views.contact, name="contact"),
     path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),
+    path("support-session/exit/", views.representative_exit, name="representative_exit"),
 ]

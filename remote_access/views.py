@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.authorization import refuse, render_refusal, requires
+from accounts.authorization import describe_action, refuse, render_refusal, requires
 from accounts.roles import Capability
 
 from .forms import ContactSupportForm, GrantPeriodForm
-from .models import RemoteAccessGrant
+from .middleware import leave_account
+from .models import RemoteAccessGrant, RepresentativeSession
 from .selectors import (
     access_history_page,
     access_history_rows,
@@ -25,6 +26,7 @@ from .services import (
     RemoteAccessError,
     access_grant,
     access_remove,
+    session_end,
     support_request_create,
 )
 
@@ -184,6 +186,9 @@ def contact(request: HttpRequest) -> HttpResponse:
                 form.is_valid()
                 form.add_error(None, error.message)
             else:
+                describe_action(
+                    request, _("sent support request #%(number)s") % {"number": support_request.pk}
+                )
                 return redirect("remote_access:contact_sent", request_id=support_request.pk)
     return render(
         request,
@@ -204,3 +209,20 @@ def contact_sent(request: HttpRequest, request_id: int) -> HttpResponse:
         "remote_access/contact_sent.html",
         {"support_request": support_request, "grant": live_grant(account=request.account)},
     )
+
+
+@require_http_methods(["POST"])
+def representative_exit(request: HttpRequest) -> HttpResponse:
+    """The banner's Exit button: end the visit and go back to the account in admin."""
+    session = getattr(request, "representative_session", None)
+    request.audit_action = False  # leaving has its own row in the history
+    if session is not None:
+        session_end(session=session, reason=RepresentativeSession.EndReason.EXIT)
+        messages.success(
+            request, _("You have left %(account)s.") % {"account": session.account.name}
+        )
+    return leave_account(request, session)
+
+
+# Exit needs no capability: leaving is always allowed, and it is only reachable in a session.
+representative_exit.required_capability = None

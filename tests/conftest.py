@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.roles import Role
+from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import AccountFactory, MembershipFactory, StaffUserFactory
 
 CHROMIUM = "/usr/bin/chromium"
@@ -140,7 +141,18 @@ def other_owner(other_account):
 
 @pytest.fixture
 def support_staff(db):
-    return StaffUserFactory(email="support@latchkey.test", full_name="Sam Support")
+    """Support team staff who may enter accounts."""
+    user = StaffUserFactory(email="support@latchkey.test", full_name="Sam Support")
+    staff_member_set_team(user=user, team="Support")
+    return user
+
+
+@pytest.fixture
+def csm(db):
+    """A customer success manager: may enter accounts and turn remote access off and on."""
+    user = StaffUserFactory(email="csm@latchkey.test", full_name="Casey Success")
+    staff_member_set_team(user=user, team="Success", may_disable=True)
+    return user
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Read the environment only here, through `env`."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -15,6 +16,10 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 VENDOR_NAME = env("VENDOR_NAME", default="Latchkey")
+# However live the grant, a support visit ends after this long.
+REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
+    hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)
+)
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
@@ -40,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "remote_access.middleware.RepresentativeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",

@@ -1,7 +1,9 @@
 """Writes for remote access: import services from here."""
 
 from .common import (
+    ALREADY_IN_SESSION,
     GRANT_CHANGED_MEANWHILE,
+    NO_LIVE_GRANT,
     NOTHING_TO_REMOVE,
     REMOTE_ACCESS_OFF,
     RemoteAccessError,
@@ -14,8 +16,17 @@ from .expiry import (
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
+from .sessions import (
+    remote_access_disable,
+    remote_access_enable,
+    session_end,
+    session_start,
+    sessions_end_for_grant,
+)
 
 __all__ = [
+    "ALREADY_IN_SESSION",
+    "NO_LIVE_GRANT",
     "GRANT_CHANGED_MEANWHILE",
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
@@ -27,5 +38,10 @@ __all__ = [
     "expiry_warnings_queue",
     "grant_expire",
     "grants_expire_due",
+    "remote_access_disable",
+    "remote_access_enable",
+    "session_end",
+    "session_start",
+    "sessions_end_for_grant",
     "support_request_create",
 ]

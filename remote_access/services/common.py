@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.models import Account
+from accounts.models import Account, User
 from accounts.roles import Capability
 
-from ..models import AccessEvent, RemoteAccessGrant
+from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 
 REMOTE_ACCESS_OFF = _(
     "Remote access is turned off for this account. Contact support to turn it back on."
@@ -20,6 +20,8 @@ GRANT_CHANGED_MEANWHILE = _(
     "Check the current access below and try again if you still want to change it."
 )
 NOTHING_TO_REMOVE = _("That access had already ended, so there was nothing to remove.")
+NO_LIVE_GRANT = _("The merchant has not granted access, or it has ended. Ask them to grant it.")
+ALREADY_IN_SESSION = _("You are already in an account. Exit it before entering another.")
 
 
 class RemoteAccessError(Exception):
@@ -46,15 +48,26 @@ def event_record(
     kind: str,
     summary: str,
     actor: Actor | None = None,
+    staff_user: User | None = None,
     grant: RemoteAccessGrant | None = None,
+    session: RepresentativeSession | None = None,
     created_at: dt.datetime | None = None,
 ) -> AccessEvent:
+    """Append one row to the account's access history. `actor` is whoever acted on the
+    merchant site; `staff_user` is vendor staff acting from the admin."""
+    if actor is not None:
+        user, description = actor.user, actor.description
+    elif staff_user is not None:
+        user, description = staff_user, f"{staff_user.full_name} <{staff_user.email}> (staff)"
+    else:
+        user, description = None, ""
     return AccessEvent.objects.create(
         account=account,
         kind=kind,
         summary=summary[:500],
-        actor=actor.user if actor else None,
-        actor_description=actor.description if actor else "",
+        actor=user,
+        actor_description=description,
         grant=grant,
+        session=session,
         created_at=created_at or timezone.now(),
     )

@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import AccessEvent, RemoteAccessGrant
+from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition
 
 
@@ -39,11 +39,25 @@ WITH claimed AS (
     SET status = 'expired', ended_at = expires_at
     WHERE id = ANY(ARRAY(SELECT id FROM claimed))
     RETURNING id, account_id, expires_at
+), ended_sessions AS (
+    UPDATE {sessions} AS visit
+    SET ended_at = expired.expires_at, end_reason = 'expired'
+    FROM expired
+    WHERE visit.grant_id = expired.id AND visit.ended_at IS NULL
+    RETURNING visit.id, visit.account_id, visit.grant_id, visit.staff_user_id, visit.ended_at
+), session_events AS (
+    INSERT INTO {events}
+        (account_id, kind, summary, actor_id, actor_description, grant_id, session_id, created_at)
+    SELECT account_id, 'session_ended', %(session_summary)s, staff_user_id, '', grant_id, id,
+           ended_at
+    FROM ended_sessions
 )
 INSERT INTO {events} (account_id, kind, summary, actor_description, grant_id, created_at)
 SELECT account_id, 'expired', %(summary)s, '', id, expires_at FROM expired
 RETURNING created_at, grant_id
 """
+
+_SESSION_EXPIRED = _("A support visit ended: access expired")
 
 # Where a sweep starts: before every possible grant.
 _SWEEP_START = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
@@ -65,13 +79,16 @@ def _expire_batch(
     if connection.vendor != "postgresql":
         return _expire_batch_portable(now=now, limit=limit, grant_id=grant_id, after=after)
     sql = _EXPIRE_SQL.format(
-        grants=RemoteAccessGrant._meta.db_table, events=AccessEvent._meta.db_table
+        grants=RemoteAccessGrant._meta.db_table,
+        sessions=RepresentativeSession._meta.db_table,
+        events=AccessEvent._meta.db_table,
     )
     params = {
         "now": now,
         "limit": limit,
         "grant_id": grant_id,
         "summary": _("Access expired"),
+        "session_summary": _SESSION_EXPIRED,
         "after_expires_at": after[0],
         "after_id": after[1],
     }
@@ -105,6 +122,20 @@ def _expire_batch_portable(
         )
         for grant in batch
     )
+    expires_at = {grant.pk: grant.expires_at for grant in batch}
+    for visit in RepresentativeSession.objects.filter(grant__in=batch, ended_at__isnull=True):
+        visit.ended_at = expires_at[visit.grant_id]
+        visit.end_reason = RepresentativeSession.EndReason.EXPIRED
+        visit.save(update_fields=["ended_at", "end_reason"])
+        AccessEvent.objects.create(
+            account_id=visit.account_id,
+            kind=AccessEvent.Kind.SESSION_ENDED,
+            summary=_SESSION_EXPIRED,
+            actor_id=visit.staff_user_id,
+            grant_id=visit.grant_id,
+            session=visit,
+            created_at=visit.ended_at,
+        )
     return [(grant.expires_at, grant.pk) for grant in batch]
 
 

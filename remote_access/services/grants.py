@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.models import Account
 
-from ..models import AccessEvent, Duration, RemoteAccessGrant, SupportRequest
+from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from ..periods import expires_at_for
 from .common import (
     GRANT_CHANGED_MEANWHILE,
@@ -22,6 +22,7 @@ from .common import (
     require_manager,
 )
 from .expiry import grant_expire
+from .sessions import sessions_end_for_grant
 
 
 def _period_phrase(grant: RemoteAccessGrant) -> str:
@@ -33,7 +34,7 @@ def _period_phrase(grant: RemoteAccessGrant) -> str:
     return _("for %(period)s") % {"period": Duration(grant.duration).label}
 
 
-def _notify(grant: RemoteAccessGrant, change: str) -> None:
+def notify_change(grant: RemoteAccessGrant, change: str) -> None:
     from ..tasks import send_access_change_mail
 
     # robust: a broker outage is logged and never turns a committed change into an error page.
@@ -79,6 +80,7 @@ def access_grant(
         current.ended_at = now
         current.ended_by = actor.user
         current.save(update_fields=["status", "ended_at", "ended_by"])
+        sessions_end_for_grant(grant=current, reason=RepresentativeSession.EndReason.REPLACED)
     grant = RemoteAccessGrant(
         account=account,
         granted_by=actor.user,
@@ -106,7 +108,7 @@ def access_grant(
             actor=actor,
             grant=grant,
         )
-        _notify(grant, "replaced")
+        notify_change(grant, "replaced")
     else:
         summary = _("%(name)s granted access %(period)s") % {
             "name": actor.user.full_name,
@@ -121,7 +123,7 @@ def access_grant(
             actor=actor,
             grant=grant,
         )
-        _notify(grant, "granted")
+        notify_change(grant, "granted")
     return grant
 
 
@@ -140,6 +142,7 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     grant.ended_at = now
     grant.ended_by = actor.user
     grant.save(update_fields=["status", "ended_at", "ended_by"])
+    sessions_end_for_grant(grant=grant, reason=RepresentativeSession.EndReason.REVOKED)
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOVED,
@@ -147,7 +150,7 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
         actor=actor,
         grant=grant,
     )
-    _notify(grant, "removed")
+    notify_change(grant, "removed")
     return grant
 
 

@@ -43,7 +43,7 @@ def test_settings_general__saves_and_says_so(owner_client, account):
 )
 def test_settings_general__bad_input_changes_nothing(owner_client, account, data, field, message):
     response = owner_client.post(URL, data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in " ".join(response.context["form"].errors[field])
     account.refresh_from_db()
     assert (account.name, account.timezone) == ("Acme Store", "America/New_York")

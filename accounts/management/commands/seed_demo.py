@@ -4,6 +4,7 @@ from django.db import transaction
 
 from accounts.models import Account, Membership, User
 from accounts.roles import Role
+from accounts.signals import demo_data_seeded
 
 ACCOUNTS = {"Acme Store": "America/New_York", "Globex": "Europe/Berlin"}
 MEMBERS = [
@@ -41,8 +42,12 @@ class Command(BaseCommand):
             Membership.objects.update_or_create(
                 user=user, account=accounts[account_name], defaults={"role": role}
             )
+        users = {
+            user.email: user for user in User.objects.filter(email__in=[m[0] for m in MEMBERS])
+        }
         for email, full_name in STAFF:
-            self._user(email, full_name, password, is_staff=True)
+            users[email] = self._user(email, full_name, password, is_staff=True)
+        demo_data_seeded.send(sender=self.__class__, users=users, password=password)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         for email, _full_name, account_name, role in MEMBERS:
             self.stdout.write(f"  {email:<24} {Role(role).label} of {account_name}")

@@ -1,0 +1,43 @@
+from dataclasses import dataclass
+from typing import ClassVar
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.roles import REPRESENTATIVE_CAPABILITIES, Capability
+
+from .models import RepresentativeSession, Team
+
+
+@dataclass(frozen=True)
+class RepresentativeActor(Actor):
+    """Vendor staff acting in a merchant account on a live grant. Always themselves, never a
+    merchant user; their capabilities are an Admin's minus the restricted actions."""
+
+    session: RepresentativeSession | None = None
+
+    is_representative: ClassVar[bool] = True
+
+    @classmethod
+    def for_session(cls, session: RepresentativeSession) -> "RepresentativeActor":
+        return cls(
+            user=session.staff_user,
+            account=session.account,
+            capabilities=REPRESENTATIVE_CAPABILITIES,
+            session=session,
+        )
+
+    @property
+    def team_label(self) -> str:
+        return f"{settings.VENDOR_NAME} {Team(self.session.team).label}"
+
+    @property
+    def description(self) -> str:
+        return f"{self.user.full_name} <{self.user.email}> ({self.team_label})"
+
+    def denial_message(self, capability: Capability) -> str:
+        return _(
+            "Support representatives can't %(action)s, even while access is granted. "
+            "Ask an Owner or Admin of %(account)s to do it."
+        ) % {"action": capability.label, "account": self.account.name}

@@ -1,0 +1,125 @@
+"""Puts a support representative on the request while their session is valid, and ends the
+session, with its reason, on the first request where it no longer is (DESIGN §5.3)."""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.authorization import SAFE_METHODS
+
+from .actors import RepresentativeActor
+from .models import AccessEvent, RepresentativeSession
+from .selectors import representative_session_state
+from .services import event_record, session_end
+
+SESSION_KEY = "representative_session_id"
+EndReason = RepresentativeSession.EndReason
+
+
+def end_reason(session: RepresentativeSession, *, user, now) -> str | None:
+    """Why this session may not go on, or None. Each condition on its own line."""
+    if session.ended_at is not None:
+        return session.end_reason or EndReason.EXIT
+    if not (user.is_active and user.is_staff):
+        return EndReason.PERMISSION_LOST
+    if not (user.is_superuser or session.staff_may_enter):
+        return EndReason.PERMISSION_LOST
+    if session.account.remote_access_disabled:
+        return EndReason.DISABLED
+    if session.grant.status == session.grant.Status.REVOKED:
+        return EndReason.REVOKED
+    if session.grant.status == session.grant.Status.REPLACED:
+        return EndReason.REPLACED
+    if not session.grant_is_live:
+        return EndReason.EXPIRED
+    if now - session.started_at >= settings.REPRESENTATIVE_SESSION_MAX_AGE:
+        return EndReason.TIMED_OUT
+    return None
+
+
+def leave_account(request: HttpRequest, session: RepresentativeSession | None) -> HttpResponse:
+    """Forget the session, rotate the key, and land back on the account in admin."""
+    request.session.pop(SESSION_KEY, None)
+    request.session.cycle_key()
+    if session is None:
+        return redirect("admin:index")
+    return redirect(reverse("admin:accounts_account_change", args=[session.account_id]))
+
+
+class RepresentativeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session_id = request.session.get(SESSION_KEY)
+        if session_id is None:
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            request.session.pop(SESSION_KEY, None)
+            return self.get_response(request)
+
+        now = timezone.now()
+        session = representative_session_state(session_id=session_id, user=request.user, now=now)
+        reason = (
+            EndReason.EXIT if session is None else end_reason(session, user=request.user, now=now)
+        )
+        if reason is not None:
+            if session is not None:
+                session.staff_user = request.user
+                ended_now = session_end(session=session, reason=reason)
+                label = EndReason(reason).label
+                if ended_now or reason != EndReason.EXIT:
+                    messages.warning(
+                        request,
+                        _("Your visit to %(account)s has ended: %(reason)s.")
+                        % {"account": session.account.name, "reason": label},
+                    )
+            return leave_account(request, session)
+
+        session.staff_user = request.user
+        request.actor = RepresentativeActor.for_session(session)
+        request.account = session.account
+        request.representative_session = session
+        if request.method in SAFE_METHODS:
+            return self.get_response(request)
+        return self._audited(request, session)
+
+    @staticmethod
+    def _record_action(
+        request: HttpRequest, session: RepresentativeSession, response: HttpResponse
+    ) -> None:
+        """Write what the POST did: the view's own words, or — for a view that redirected
+        without saying — the address, so that no change goes unrecorded. A form shown again
+        with errors changed nothing and is not recorded."""
+        summary = getattr(request, "action_summary", None)
+        if summary is None and response.status_code in range(300, 400):
+            summary = _("submitted %(path)s") % {"path": request.path}
+        if summary is None:
+            return
+        event_record(
+            account=session.account,
+            kind=AccessEvent.Kind.ACTION_PERFORMED,
+            summary=_("%(name)s %(action)s")
+            % {"name": session.staff_user.get_short_name(), "action": summary},
+            actor=request.actor,
+            grant=session.grant,
+            session=session,
+        )
+
+    def _audited(self, request: HttpRequest, session: RepresentativeSession) -> HttpResponse:
+        """A representative's change and its `action performed` row commit together or not
+        at all. Refusals (4xx) change nothing and keep their own `action blocked` row."""
+        with transaction.atomic():
+            response = self.get_response(request)
+            if response.status_code >= 500:
+                transaction.set_rollback(True)
+            elif response.status_code < 400 and getattr(request, "audit_action", True):
+                self._record_action(request, session, response)
+        return response

@@ -1,0 +1,146 @@
+"""Permission classes for the admin-side remote-access views, in the style of Django REST
+framework: `has_permission(request, account)` and a `message`, composable with `&`, `|`, `~`.
+
+Every class implements its own check; none grants by default. `denial(request, account)`
+returns the message of the first check that fails (None when all pass): that is what staff
+read on the page.
+"""
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+
+from .selectors import DISABLE_PERMISSION, ENTER_PERMISSION, live_grant, open_session_for
+
+
+class BasePermission:
+    message: str = _("You may not do this.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        raise NotImplementedError(f"{type(self).__name__} must implement has_permission")
+
+    def denial(self, request: HttpRequest, account: Account) -> str | None:
+        return None if self.has_permission(request, account) else str(self.message)
+
+    def __and__(self, other: "BasePermission") -> "BasePermission":
+        return And(self, other)
+
+    def __or__(self, other: "BasePermission") -> "BasePermission":
+        return Or(self, other)
+
+    def __invert__(self) -> "BasePermission":
+        return Not(self)
+
+
+class And(BasePermission):
+    def __init__(self, left: BasePermission, right: BasePermission) -> None:
+        self.left, self.right = left, right
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return self.left.has_permission(request, account) and self.right.has_permission(
+            request, account
+        )
+
+    def denial(self, request: HttpRequest, account: Account) -> str | None:
+        return self.left.denial(request, account) or self.right.denial(request, account)
+
+
+class Or(BasePermission):
+    def __init__(self, left: BasePermission, right: BasePermission) -> None:
+        self.left, self.right = left, right
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return self.left.has_permission(request, account) or self.right.has_permission(
+            request, account
+        )
+
+    def denial(self, request: HttpRequest, account: Account) -> str | None:
+        left = self.left.denial(request, account)
+        if left is None:
+            return None
+        # Both failed: the right-hand reason is the one that was tried last.
+        return self.right.denial(request, account)
+
+
+class Not(BasePermission):
+    def __init__(self, inner: BasePermission) -> None:
+        self.inner = inner
+        self.message = getattr(inner, "negated_message", _("This is not allowed here."))
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return not self.inner.has_permission(request, account)
+
+
+def _perm(app_and_codename: tuple[str, str]) -> str:
+    return ".".join(app_and_codename)
+
+
+class IsActiveStaff(BasePermission):
+    """The user is signed in, active, and vendor staff."""
+
+    message = _("Only active staff can do this.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        user = request.user
+        return user.is_authenticated and user.is_active and user.is_staff
+
+
+class CanEnterAccounts(BasePermission):
+    """The staff user holds remote_access.enter_account (directly or through a team)."""
+
+    message = _("You don't have the permission to enter merchant accounts. Ask your team lead.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return request.user.has_perm(_perm(ENTER_PERMISSION))
+
+
+class CanDisableRemoteAccess(BasePermission):
+    """The staff user holds remote_access.disable_remote_access."""
+
+    message = _("Only customer success managers can turn remote access off or on for an account.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return request.user.has_perm(_perm(DISABLE_PERMISSION))
+
+
+class RemoteAccessEnabled(BasePermission):
+    """The merchant has not asked for remote access to be turned off."""
+
+    message = _("Remote access is turned off for this account at the merchant's request.")
+    negated_message = _("Remote access is already on for this account.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return not account.remote_access_disabled
+
+
+class HasLiveGrant(BasePermission):
+    """The account has a grant that is live right now (the one liveness rule)."""
+
+    message = _(
+        "The merchant has not granted access, or it has ended. Send them the /grant-access link."
+    )
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return live_grant(account=account) is not None
+
+
+class NotInRepresentativeSession(BasePermission):
+    """The staff user is not already inside an account: sessions never nest."""
+
+    message = _("You are already in an account. Exit it before entering another.")
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        return open_session_for(user=request.user) is None
+
+
+ENTER_ACCOUNT = (
+    IsActiveStaff()
+    & CanEnterAccounts()
+    & NotInRepresentativeSession()
+    & RemoteAccessEnabled()
+    & HasLiveGrant()
+)
+DISABLE_REMOTE_ACCESS = IsActiveStaff() & CanDisableRemoteAccess() & RemoteAccessEnabled()
+ENABLE_REMOTE_ACCESS = IsActiveStaff() & CanDisableRemoteAccess() & ~RemoteAccessEnabled()
+SEE_REMOTE_ACCESS = IsActiveStaff() & (CanEnterAccounts() | CanDisableRemoteAccess())

@@ -1,0 +1,29 @@
+from django.dispatch import receiver
+
+from accounts.signals import capability_denied, demo_data_seeded
+
+from .models import AccessEvent
+from .services import event_record
+from .services.staff import staff_member_set_team
+
+
+@receiver(capability_denied, dispatch_uid="remote_access.audit_blocked_attempt")
+def audit_blocked_attempt(sender, request, actor, capability, **kwargs) -> None:
+    """A representative refused a restricted action leaves a row in the merchant's history."""
+    if not actor.is_representative:
+        return
+    event_record(
+        account=actor.account,
+        kind=AccessEvent.Kind.ACTION_BLOCKED,
+        summary=f"{actor.user.get_short_name()} was refused: {capability.label}",
+        actor=actor,
+        grant=actor.session.grant,
+        session=actor.session,
+    )
+
+
+@receiver(demo_data_seeded, dispatch_uid="remote_access.seed_staff_teams")
+def seed_staff_teams(sender, users, **kwargs) -> None:
+    """Demo staff: support@ may enter accounts; csm@ may also turn remote access off."""
+    staff_member_set_team(user=users["support@latchkey.test"], team="Support")
+    staff_member_set_team(user=users["csm@latchkey.test"], team="Success", may_disable=True)
