@@ -36,6 +36,21 @@ class AccountAdmin(admin.ModelAdmin):
     list_display = ["name", "plan", "timezone", "created_at"]
     list_filter = ["plan"]
     search_fields = ["name", "memberships__user__email"]
+    fieldsets = [
+        (None, {"fields": ["name", "timezone", "plan", "created_at"]}),
+        (
+            _("Remote access turned off"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "remote_access_disabled",
+                    "remote_access_disabled_at",
+                    "remote_access_disabled_by",
+                    "remote_access_disabled_reason",
+                ],
+            },
+        ),
+    ]
     readonly_fields = [
         "created_at",
         "remote_access_disabled",

@@ -115,3 +115,33 @@ def test_switch__get_changes_nothing(owner, other_account, client_for):
     client = client_for(owner)
     assert client.get(reverse("accounts:switch", args=[other_account.pk])).status_code == 405
     assert client.get("/").context["current_account"].name == "Acme Store"
+
+
+def test_capability_mixin__guards_class_based_views(analyst, owner, rf):
+    """The class-based guard refuses and allows exactly like the decorator."""
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+    from django.http import HttpResponse
+    from django.views import View
+
+    from accounts.authorization import CapabilityRequiredMixin
+    from accounts.middleware import CurrentAccountMiddleware
+
+    class SettingsView(CapabilityRequiredMixin, View):
+        required_capability = Capability.VIEW_ACCOUNT
+        required_capability_unsafe = Capability.EDIT_SETTINGS
+
+        def get(self, request):
+            return HttpResponse("read")
+
+        def post(self, request):
+            return HttpResponse("written")
+
+    def call(method, user):
+        request = getattr(rf, method)("/x/")
+        request.user, request.session = user, SessionStore()
+        CurrentAccountMiddleware(lambda r: HttpResponse())(request)
+        return SettingsView.as_view()(request)
+
+    assert call("get", analyst).content == b"read"
+    assert call("post", analyst).status_code == 403
+    assert call("post", owner).content == b"written"

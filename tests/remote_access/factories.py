@@ -4,8 +4,15 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from remote_access.models import AccessEvent, Duration, RemoteAccessGrant, SupportRequest, Team
-from tests.accounts.factories import AccountFactory, UserFactory
+from remote_access.models import (
+    AccessEvent,
+    Duration,
+    RemoteAccessGrant,
+    RepresentativeSession,
+    SupportRequest,
+    Team,
+)
+from tests.accounts.factories import AccountFactory, StaffUserFactory, UserFactory
 
 
 class SupportRequestFactory(DjangoModelFactory[SupportRequest]):
@@ -41,3 +48,16 @@ class AccessEventFactory(DjangoModelFactory[AccessEvent]):
     kind = AccessEvent.Kind.GRANTED
     summary = factory.Sequence(lambda n: f"Someone granted access for 7 days ({n})")
     created_at = factory.LazyFunction(timezone.now)
+
+
+class RepresentativeSessionFactory(DjangoModelFactory[RepresentativeSession]):
+    """An open visit on a live grant; prefer `session_start` in tests of behaviour."""
+
+    class Meta:
+        model = RepresentativeSession
+
+    grant = factory.SubFactory(GrantFactory)
+    account = factory.SelfAttribute("grant.account")
+    staff_user = factory.SubFactory(StaffUserFactory)
+    team = Team.SUPPORT
+    ticket_reference = factory.Sequence(lambda n: str(4400 + n))

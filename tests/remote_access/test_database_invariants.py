@@ -181,3 +181,21 @@ def test_service_refuses_actor_of_another_account(account, other_account, other_
     with pytest.raises(PermissionDenied):
         access_grant(account=account, actor=actor, duration="7d")
     assert not account.remote_access_grants.exists()
+
+
+def test_one_open_session_per_staff_user__held_by_the_database(db):
+    from tests.remote_access.factories import RepresentativeSessionFactory
+
+    first = RepresentativeSessionFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RepresentativeSessionFactory(staff_user=first.staff_user)
+    first.ended_at = timezone.now()
+    first.save()
+    RepresentativeSessionFactory(staff_user=first.staff_user)  # after the first ends, fine
+
+
+def test_session_needs_a_ticket_reference__held_by_the_database(db):
+    from tests.remote_access.factories import RepresentativeSessionFactory
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RepresentativeSessionFactory(ticket_reference="")

@@ -276,3 +276,25 @@ def test_expire__end_to_end_with_a_real_worker_on_redis(settings):
     assert grant.status == Status.EXPIRED
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["owner@acme.test"]
+
+
+def test_beat_stopped__representative_refused_at_expires_at(
+    account, owner, support_staff, client_for, time_machine
+):
+    """No task runs here at all: the representative's next request after expiry ends it."""
+    grant = GrantFactory(
+        account=account,
+        granted_by=owner,
+        granted_at=EXPIRES - dt.timedelta(days=7),
+        expires_at=EXPIRES,
+    )
+    time_machine.move_to(EXPIRES - dt.timedelta(minutes=5), tick=False)
+    client = client_for(support_staff)
+    enter = reverse("admin:accounts_account_enter", args=[account.pk])
+    assert client.post(enter, {"ticket_reference": "7"}).status_code == 302
+    assert client.get("/").status_code == 200
+    time_machine.move_to(EXPIRES, tick=False)
+    assert client.get("/").status_code == 302
+    grant.refresh_from_db()
+    assert grant.status == Status.ACTIVE  # untouched by any sweep
+    assert grant.representative_sessions.get().end_reason == "expired"

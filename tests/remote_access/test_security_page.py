@@ -260,6 +260,17 @@ def test_remove__ends_access_now_and_logs_it(owner_client, account, owner):
     assert account.access_events.get().summary == "Olivia Owner removed access"
 
 
+def test_remove__mails_owners_and_admins(
+    owner_client, account, owner, admin, django_capture_on_commit_callbacks
+):
+    grant = GrantFactory(account=account, granted_by=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(remove_url(grant))
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Latchkey support access to Acme Store was removed"
+    assert "Olivia Owner removed Latchkey support access" in mail.outbox[0].body
+
+
 def test_remove__twice_says_nothing_to_remove(owner_client, account, owner):
     grant = GrantFactory(account=account, granted_by=owner)
     owner_client.post(remove_url(grant))

@@ -1,0 +1,102 @@
+"""Walks the URL conf, so a view added later is covered without touching this file."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.roles import REPRESENTATIVE_RESTRICTED
+from remote_access.models import AccessEvent, RemoteAccessGrant
+from tests.remote_access.factories import SupportRequestFactory
+from tests.remote_access.test_support_sessions import enter_url
+
+# Views anyone may reach without an account: signing in and out, resetting a password.
+PUBLIC = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
+
+
+def merchant_views() -> list[tuple[str, URLPattern]]:
+    """Every named view of the merchant site (everything outside /admin/)."""
+    found = []
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern.url_patterns, inner or namespace)
+            elif pattern.name:
+                found.append(
+                    (f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern)
+                )
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_merchant_view_declares_a_capability():
+    views = merchant_views()
+    assert len(views) > 10
+    undeclared = [
+        name
+        for name, pattern in views
+        if name not in PUBLIC and not hasattr(pattern.callback, "required_capability")
+    ]
+    assert undeclared == []
+
+
+def restricted_views():
+    for name, pattern in merchant_views():
+        if name in PUBLIC:
+            continue
+        capability = getattr(pattern.callback, "required_capability", None)
+        unsafe = getattr(pattern.callback, "required_capability_unsafe", None)
+        if capability in REPRESENTATIVE_RESTRICTED or unsafe in REPRESENTATIVE_RESTRICTED:
+            yield pytest.param(name, capability in REPRESENTATIVE_RESTRICTED, id=name)
+
+
+RESTRICTED = list(restricted_views())
+
+
+def test_the_matrix_covers_the_remote_access_views():
+    names = {param.values[0] for param in RESTRICTED}
+    assert {"remote_access:security", "remote_access:grant_remove"} <= names
+
+
+def url_for(name, pattern, *, grant, support_request, account):
+    args = {"grant_id": grant.pk, "request_id": support_request.pk, "account_id": account.pk}
+    return reverse(name, kwargs={key: args[key] for key in pattern.pattern.converters})
+
+
+@pytest.mark.parametrize(("name", "get_restricted"), RESTRICTED)
+def test_representative_refused_restricted_view(
+    name, get_restricted, account, owner, support_staff, client_for
+):
+    """GET (where the view itself is restricted) and POST are 403, change nothing, and are
+    written to the history as blocked."""
+    from tests.remote_access.factories import GrantFactory
+
+    grant = GrantFactory(account=account, granted_by=owner)
+    support_request = SupportRequestFactory(account=account, requested_by=owner)
+    client = client_for(support_staff)
+    assert client.post(enter_url(account), {"ticket_reference": "4411"}).status_code == 302
+    pattern = dict(merchant_views())[name]
+    url = url_for(name, pattern, grant=grant, support_request=support_request, account=account)
+    grants_before = list(RemoteAccessGrant.objects.values_list("pk", "status", "expires_at"))
+
+    methods = ["get", "post"] if get_restricted else ["post"]
+    for method in methods:
+        blocked_before = AccessEvent.objects.filter(kind="action_blocked").count()
+        response = getattr(client, method)(url, {"duration": "90d", "current_grant": grant.pk})
+        assert response.status_code == 403, (method, url)
+        assert "Support representatives can't" in response.content.decode().replace("&#x27;", "'")
+        assert AccessEvent.objects.filter(kind="action_blocked").count() == blocked_before + 1
+    assert (
+        list(RemoteAccessGrant.objects.values_list("pk", "status", "expires_at")) == grants_before
+    )
+    assert not AccessEvent.objects.filter(kind="action_performed").exists()
