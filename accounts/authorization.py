@@ -3,14 +3,19 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from .roles import Capability
 from .signals import capability_denied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MFA_REQUIRED = _(
+    "This account requires two-factor sign-in. Set it up with your authenticator app to go on."
+)
 
 
 def capabilities_needed(
@@ -30,6 +35,9 @@ def check_capability(
     actor = request.actor
     if actor is None:
         return render(request, "accounts/no_account.html", status=403)
+    if getattr(request, "mfa_setup_required", False):
+        messages.info(request, MFA_REQUIRED)
+        return redirect("accounts:mfa_setup")
     for needed in capabilities_needed(request.method, capability, unsafe):
         if not actor.can(needed):
             return refuse(request, needed)

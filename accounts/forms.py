@@ -1,8 +1,11 @@
 import zoneinfo
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from .roles import Role
 
 TIMEZONE_CHOICES = [
     (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
@@ -44,3 +47,59 @@ class AccountSettingsForm(forms.Form):
         if not name:
             raise forms.ValidationError(_("Give the account a name."), code="required")
         return name
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email"),
+        error_messages={"invalid": _("Enter an email address like jane@shop.com.")},
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Role.choices,
+        initial=Role.ANALYST,
+        error_messages={"invalid_choice": _("Choose one of the roles offered.")},
+    )
+
+    def __init__(self, *args, may_make_owner: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_make_owner:
+            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=Role.choices,
+        error_messages={"invalid_choice": _("Choose one of the roles offered.")},
+    )
+
+
+class MFAPolicyForm(forms.Form):
+    require_mfa = forms.BooleanField(
+        label=_("Require two-factor sign-in for all members"), required=False
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    full_name = forms.CharField(label=_("Your full name"), max_length=150)
+    password = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("The 6-digit code from your authenticator app, or a recovery code."),
+    )

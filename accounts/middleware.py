@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .actors import MemberActor
 from .selectors import membership_for_session
+from .services.mfa import user_has_mfa
 
 SESSION_ACCOUNT_KEY = "account_id"
 
@@ -31,4 +32,9 @@ class CurrentAccountMiddleware:
                         user=request.user, account=membership.account, role=membership.role
                     )
                     request.account = membership.account
+                    # An account that requires two-factor sends members without it to set
+                    # it up before anything else (see authorization.check_capability).
+                    request.mfa_setup_required = membership.account.require_mfa and not (
+                        user_has_mfa(user=request.user)
+                    )
         return self.get_response(request)

@@ -85,6 +85,12 @@ class Account(models.Model):
     plan = models.CharField(_("plan"), max_length=16, choices=Plan.choices, default=Plan.FREE)
     created_at = models.DateTimeField(default=now)
 
+    require_mfa = models.BooleanField(
+        _("require two-factor sign-in"),
+        default=False,
+        help_text=_("Every member must sign in with a code from an authenticator app."),
+    )
+
     remote_access_disabled = models.BooleanField(_("remote access turned off"), default=False)
     remote_access_disabled_at = models.DateTimeField(null=True, blank=True)
     remote_access_disabled_by = models.ForeignKey(
@@ -125,3 +131,65 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} of {self.account}"
+
+
+INVITATION_LIFETIME_DAYS = 7
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that adds someone to an account with a role.
+
+    Only a hash of the token is stored: the link itself lives in the invitee's mailbox.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_pending_invitation_per_email",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.account} ({self.get_role_display()})"
+
+    def is_pending(self, at=None) -> bool:
+        at = at or now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > at
+
+
+class TeamEvent(models.Model):
+    """Who changed the team, and how: shown to Owners and Admins on the Team tab."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="team_events")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_description = models.CharField(max_length=300, blank=True)
+    summary = models.CharField(max_length=500)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="team_event_recent_idx")]
+
+    def __str__(self) -> str:
+        return self.summary

@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     MANAGE_USERS = "manage_users", _("invite, change or remove team members")
     RESET_MFA = "reset_mfa", _("reset a member's two-factor authentication")
     VIEW_INTEGRATIONS = "view_integrations", _("see integration information")
+    SET_MFA_POLICY = "set_mfa_policy", _("change whether two-factor sign-in is required")
     DELETE_ACCOUNT = "delete_account", _("delete the account")
     TRANSFER_OWNERSHIP = "transfer_ownership", _("change the account's owner")
 
@@ -43,7 +44,8 @@ _ADMIN = _EVERYONE | {
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.OWNER: _ADMIN | {Capability.DELETE_ACCOUNT, Capability.TRANSFER_OWNERSHIP},
+    Role.OWNER: _ADMIN
+    | {Capability.SET_MFA_POLICY, Capability.DELETE_ACCOUNT, Capability.TRANSFER_OWNERSHIP},
     Role.ADMIN: _ADMIN,
     Role.MANAGER: _EVERYONE | {Capability.EDIT_SEGMENTS},
     Role.ANALYST: _EVERYONE,
@@ -58,6 +60,7 @@ REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
         Capability.RESET_MFA,
         Capability.VIEW_INTEGRATIONS,
         Capability.MANAGE_REMOTE_ACCESS,
+        Capability.SET_MFA_POLICY,
         Capability.DELETE_ACCOUNT,
         Capability.TRANSFER_OWNERSHIP,
     }

@@ -1,6 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
-from .models import Account, Membership, User
+from .models import Account, Invitation, Membership, TeamEvent, User
 from .roles import Role
 
 
@@ -35,3 +36,25 @@ def account_managers(*, account: Account) -> QuerySet[User]:
     return User.objects.filter(
         is_active=True, memberships__account=account, memberships__role__in=[Role.OWNER, Role.ADMIN]
     ).order_by("email")
+
+
+def team_members(*, account: Account) -> QuerySet[Membership]:
+    """Members with what the Team tab shows: name, email, role, MFA on/off, last sign-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return account_members(account=account).annotate(
+        has_mfa=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True))
+    )
+
+
+def pending_invitations(*, account: Account) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(
+        account=account,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("invited_by")
+
+
+def team_history(*, account: Account, limit: int = 50) -> list[TeamEvent]:
+    return list(TeamEvent.objects.filter(account=account).order_by("-created_at", "-id")[:limit])

@@ -1,23 +1,39 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
-from .forms import EmailAuthenticationForm
+from .views import auth, general, team
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("accounts/switch/<int:account_id>/", views.account_switch, name="switch"),
-    path("settings/", views.settings_general, name="settings_general"),
-    path("settings/team/", views.settings_team, name="settings_team"),
+    path("", general.home, name="home"),
+    path("accounts/switch/<int:account_id>/", general.account_switch, name="switch"),
+    path("settings/", general.settings_general, name="settings_general"),
+    path("settings/team/", team.settings_team, name="settings_team"),
+    path("settings/team/invite/", team.member_invite, name="member_invite"),
     path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True
-        ),
-        name="login",
+        "settings/team/invitations/<int:invitation_id>/revoke/",
+        team.invitation_cancel,
+        name="invitation_revoke",
     ),
+    path("settings/team/members/<int:member_id>/role/", team.member_role, name="member_role"),
+    path(
+        "settings/team/members/<int:member_id>/remove/",
+        team.member_remove_view,
+        name="member_remove",
+    ),
+    path(
+        "settings/team/members/<int:member_id>/reset-mfa/",
+        team.member_reset_mfa,
+        name="member_reset_mfa",
+    ),
+    path("settings/team/two-factor-policy/", team.mfa_policy, name="mfa_policy"),
+    path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation_accept"),
+    path("profile/", auth.profile, name="profile"),
+    path("profile/two-factor/", auth.mfa_setup, name="mfa_setup"),
+    path("profile/two-factor/off/", auth.mfa_turn_off, name="mfa_turn_off"),
+    path("accounts/login/", auth.SignInView.as_view(), name="login"),
+    path("accounts/login/code/", auth.login_verify, name="login_verify"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",

@@ -45,8 +45,8 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
-@require_http_methods(["GET", "POST"])
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.MANAGE_REMOTE_ACCESS)
+@require_http_methods(["GET", "POST"])
 def security(request: HttpRequest) -> HttpResponse:
     account = request.account
     if request.method == "POST" and account.remote_access_disabled:
@@ -91,8 +91,8 @@ def security(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @requires(Capability.MANAGE_REMOTE_ACCESS)
+@require_http_methods(["GET", "POST"])
 def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = get_object_or_404(RemoteAccessGrant, pk=grant_id, account=request.account)
     if request.method == "POST":
@@ -116,8 +116,8 @@ class _Echo:
         return value
 
 
-@require_http_methods(["GET"])
 @requires(Capability.EXPORT_ACCESS_HISTORY)
+@require_http_methods(["GET"])
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     account = request.account
     writer = csv.writer(_Echo())
@@ -141,15 +141,15 @@ def history_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@require_http_methods(["GET"])
 @requires(Capability.VIEW_ACCOUNT)
+@require_http_methods(["GET"])
 def grant_access_link(request: HttpRequest) -> HttpResponse:
     """The link support pastes into chat: straight to the Remote Access section."""
     return redirect(_security_url())
 
 
-@require_http_methods(["GET", "POST"])
 @requires(Capability.CONTACT_SUPPORT)
+@require_http_methods(["GET", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.account, request.actor
     grant = live_grant(account=account)
@@ -198,8 +198,8 @@ def contact(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET"])
 @requires(Capability.CONTACT_SUPPORT)
+@require_http_methods(["GET"])
 def contact_sent(request: HttpRequest, request_id: int) -> HttpResponse:
     support_request = support_request_for_account(account=request.account, request_id=request_id)
     if support_request is None:

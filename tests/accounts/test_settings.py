@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from accounts.views import SETTINGS_SAVED
+from accounts.views.general import SETTINGS_SAVED
 
 URL = reverse("accounts:settings_general")
 

@@ -1,16 +1,24 @@
 """Walks the URL conf, so a view added later is covered without touching this file."""
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.roles import REPRESENTATIVE_RESTRICTED
+from accounts.models import Account, Invitation, Membership
+from accounts.roles import REPRESENTATIVE_RESTRICTED, Role
 from remote_access.models import AccessEvent, RemoteAccessGrant
+from tests.accounts.factories import MembershipFactory
 from tests.remote_access.factories import SupportRequestFactory
 from tests.remote_access.test_support_sessions import enter_url
 
 # Views anyone may reach without an account: signing in and out, resetting a password.
 PUBLIC = {
     "accounts:login",
+    "accounts:login_verify",
+    "accounts:invitation_accept",
     "accounts:logout",
     "accounts:password_reset",
     "accounts:password_reset_done",
@@ -65,11 +73,20 @@ RESTRICTED = list(restricted_views())
 
 def test_the_matrix_covers_the_remote_access_views():
     names = {param.values[0] for param in RESTRICTED}
-    assert {"remote_access:security", "remote_access:grant_remove"} <= names
+    assert {
+        "remote_access:security",
+        "remote_access:grant_remove",
+        "accounts:member_invite",
+        "accounts:member_role",
+        "accounts:member_remove",
+        "accounts:member_reset_mfa",
+        "accounts:invitation_revoke",
+        "accounts:mfa_policy",
+    } <= names
 
 
-def url_for(name, pattern, *, grant, support_request, account):
-    args = {"grant_id": grant.pk, "request_id": support_request.pk, "account_id": account.pk}
+def url_for(name, pattern, **objects):
+    args = {f"{key}_id": obj.pk for key, obj in objects.items()}
     return reverse(name, kwargs={key: args[key] for key in pattern.pattern.converters})
 
 
@@ -85,18 +102,51 @@ def test_representative_refused_restricted_view(
     support_request = SupportRequestFactory(account=account, requested_by=owner)
     client = client_for(support_staff)
     assert client.post(enter_url(account), {"ticket_reference": "4411"}).status_code == 302
+    analyst = MembershipFactory(account=account, role=Role.ANALYST)
+    invitation = Invitation.objects.create(
+        account=account,
+        email="new@acme.test",
+        role=Role.ANALYST,
+        invited_by=owner,
+        token_hash="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=7),
+    )
+    TOTPDevice.objects.create(user=analyst.user, name="app", confirmed=True)
     pattern = dict(merchant_views())[name]
-    url = url_for(name, pattern, grant=grant, support_request=support_request, account=account)
-    grants_before = list(RemoteAccessGrant.objects.values_list("pk", "status", "expires_at"))
+    url = url_for(
+        name,
+        pattern,
+        grant=grant,
+        request=support_request,
+        account=account,
+        member=analyst,
+        invitation=invitation,
+    )
+
+    def state():
+        return (
+            list(RemoteAccessGrant.objects.values_list("pk", "status", "expires_at")),
+            list(Membership.objects.order_by("pk").values_list("pk", "role")),
+            list(Invitation.objects.values_list("pk", "revoked_at")),
+            TOTPDevice.objects.count(),
+            Account.objects.values_list("require_mfa", flat=True).get(pk=account.pk),
+        )
+
+    before = state()
 
     methods = ["get", "post"] if get_restricted else ["post"]
     for method in methods:
         blocked_before = AccessEvent.objects.filter(kind="action_blocked").count()
-        response = getattr(client, method)(url, {"duration": "90d", "current_grant": grant.pk})
+        data = {
+            "duration": "90d",
+            "current_grant": grant.pk,
+            "email": "mallory@evil.test",
+            "role": "owner",
+            "require_mfa": "on",
+        }
+        response = getattr(client, method)(url, data)
         assert response.status_code == 403, (method, url)
         assert "Support representatives can't" in response.content.decode().replace("&#x27;", "'")
         assert AccessEvent.objects.filter(kind="action_blocked").count() == blocked_before + 1
-    assert (
-        list(RemoteAccessGrant.objects.values_list("pk", "status", "expires_at")) == grants_before
-    )
+    assert state() == before
     assert not AccessEvent.objects.filter(kind="action_performed").exists()

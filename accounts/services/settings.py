@@ -1,7 +1,7 @@
 from django.db import transaction
 
-from .actors import Actor
-from .models import Account
+from ..actors import Actor
+from ..models import Account
 
 
 @transaction.atomic

@@ -5,12 +5,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .authorization import describe_action, requires
-from .forms import AccountSettingsForm
-from .middleware import SESSION_ACCOUNT_KEY
-from .roles import Capability
-from .selectors import account_members, user_memberships
-from .services import account_update_settings
+from ..authorization import describe_action, requires
+from ..forms import AccountSettingsForm
+from ..middleware import SESSION_ACCOUNT_KEY
+from ..roles import Capability
+from ..selectors import user_memberships
+from ..services import account_update_settings
 
 SETTINGS_SAVED = _("Settings saved.")
 
@@ -61,13 +61,4 @@ def settings_general(request: HttpRequest) -> HttpResponse:
         "accounts/settings_general.html",
         {"form": form, "can_edit": can_edit, "active_tab": "general"},
         status=400 if form.errors else 200,
-    )
-
-
-@requires(Capability.VIEW_ACCOUNT)
-def settings_team(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/settings_team.html",
-        {"members": account_members(account=request.account), "active_tab": "team"},
     )

@@ -1,0 +1,148 @@
+"""Two-factor sign-in with django-otp: an authenticator app (TOTP) plus one-time recovery codes."""
+
+import base64
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ..actors import Actor
+from ..models import Account, Membership, User
+from ..roles import Capability
+from .team import require_capability, team_event_record
+
+RECOVERY_CODE_COUNT = 10
+DEVICE_NAME = "Authenticator app"
+
+WRONG_CODE = _("That code is not right. Check your authenticator app's clock and try again.")
+TOO_MANY_TRIES = _("Too many wrong codes. Wait a few seconds before trying again.")
+
+
+class MFAError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice:
+    """The authenticator being set up: created on first visit, kept until confirmed."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    return device
+
+
+def totp_secret(device: TOTPDevice) -> str:
+    """The key as people type it into an authenticator app (base32)."""
+    return base64.b32encode(device.bin_key).decode()
+
+
+def _verify(device, token: str) -> bool:
+    allowed, _data = device.verify_is_allowed()
+    if not allowed:
+        raise MFAError(TOO_MANY_TRIES)
+    return device.verify_token(token)
+
+
+def _clean(token: str) -> str:
+    return "".join(token.split()).lower()
+
+
+@transaction.atomic
+def mfa_confirm(*, user: User, token: str) -> list[str]:
+    """Turn MFA on with the first code from the app; returns fresh recovery codes to show once."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None:
+        raise MFAError(_("Start the setup again: the QR code you scanned has been replaced."))
+    if not _verify(device, _clean(token)):
+        raise MFAError(WRONG_CODE)
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return recovery_codes_renew(user=user)
+
+
+def recovery_codes_renew(*, user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+    return codes
+
+
+def confirmed_devices(*, user: User) -> list:
+    return [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+
+
+def mfa_match(*, user: User, token: str):
+    """The device that accepts this code (an app code or a recovery code), else MFAError.
+
+    django-otp refuses a TOTP code already used (replay) and slows down repeated failures.
+    """
+    token = _clean(token)
+    devices = confirmed_devices(user=user)
+    throttled = False
+    for device in devices:
+        allowed, _data = device.verify_is_allowed()
+        if not allowed:
+            throttled = True
+            continue
+        if device.verify_token(token):
+            return device
+    raise MFAError(TOO_MANY_TRIES if throttled else WRONG_CODE)
+
+
+@transaction.atomic
+def mfa_disable(*, user: User, token: str) -> None:
+    mfa_match(user=user, token=token)
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
+def user_has_mfa(*, user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+@transaction.atomic
+def mfa_reset_member(*, account: Account, actor: Actor, member_id: int) -> Membership:
+    """Remove a member's MFA devices (lost phone); they set it up again at next sign-in if
+    the account requires it."""
+    require_capability(actor, account, Capability.RESET_MFA)
+    membership = Membership.objects.select_related("user").get(account=account, pk=member_id)
+    user = membership.user
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    team_event_record(
+        account=account,
+        actor=actor,
+        summary=_("%(name)s reset two-factor sign-in of %(member)s")
+        % {"name": actor.user.full_name, "member": user.full_name},
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=_("Your two-factor sign-in for %(vendor)s was reset")
+            % {"vendor": settings.VENDOR_NAME},
+            message=_(
+                "%(name)s, an Owner or Admin of %(account)s, reset your two-factor sign-in.\n"
+                "Your authenticator app and recovery codes no longer work. "
+                "%(next_step)s\n\nIf you did not ask for this, tell %(account)s's Owner."
+            )
+            % {
+                "name": actor.user.full_name,
+                "account": account.name,
+                "next_step": _("You will set it up again the next time you sign in.")
+                if account.require_mfa
+                else _("You can set it up again from your profile."),
+            },
+            from_email=None,
+            recipient_list=[user.email],
+        ),
+        robust=True,
+    )
+    return membership

@@ -1,0 +1,214 @@
+"""Signing in (password, then a code when two-factor is on), invitations, and the profile."""
+
+import base64
+import io
+import time
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+
+from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
+from ..middleware import SESSION_ACCOUNT_KEY
+from ..models import User
+from ..services import (
+    MFAError,
+    TeamError,
+    invitation_accept,
+    invitation_for_token,
+    mfa_confirm,
+    mfa_disable,
+    mfa_match,
+    totp_device_pending,
+    totp_secret,
+    user_has_mfa,
+)
+
+MFA_PENDING = "mfa_pending"
+MFA_PENDING_SECONDS = 300
+
+
+def _safe_next(request: HttpRequest, value: str | None) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return reverse("accounts:home")
+
+
+class SignInView(LoginView):
+    """Password first; with two-factor on, the code on a second page before signing in."""
+
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not user_has_mfa(user=user):
+            return super().form_valid(form)
+        self.request.session[MFA_PENDING] = {
+            "user_id": user.pk,
+            "backend": user.backend,
+            "since": time.time(),
+        }
+        query = urlencode({"next": self.get_redirect_url() or ""})
+        return redirect(f"{reverse('accounts:login_verify')}?{query}")
+
+
+def _pending_user(request: HttpRequest) -> tuple[User | None, str]:
+    pending = request.session.get(MFA_PENDING)
+    if not pending or time.time() - pending["since"] > MFA_PENDING_SECONDS:
+        request.session.pop(MFA_PENDING, None)
+        return None, ""
+    return User.objects.filter(pk=pending["user_id"], is_active=True).first(), pending["backend"]
+
+
+@require_http_methods(["GET", "POST"])
+def login_verify(request: HttpRequest) -> HttpResponse:
+    user, backend = _pending_user(request)
+    if user is None:
+        messages.info(request, _("Sign in again: the code page waits five minutes at most."))
+        return redirect("accounts:login")
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = mfa_match(user=user, token=form.cleaned_data["code"])
+        except MFAError as error:
+            form.add_error("code", error.message)
+        else:
+            request.session.pop(MFA_PENDING, None)
+            auth_login(request, user, backend=backend)
+            otp_login(request, device)
+            return redirect(_safe_next(request, request.GET.get("next")))
+    return render(
+        request,
+        "registration/login_verify.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+login_verify.required_capability = None
+
+
+# --- invitations ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = invitation_for_token(token=token)
+    if invitation is None or not invitation.is_pending():
+        return render(request, "accounts/invitation_unusable.html", status=410)
+    user = request.user if request.user.is_authenticated else None
+    existing = user is None and User.objects.filter(email=invitation.email).exists()
+    form = AcceptInvitationForm(request.POST if request.method == "POST" and not user else None)
+    if request.method == "POST" and not existing and (user or form.is_valid()):
+        try:
+            membership = invitation_accept(
+                token=token,
+                user=user,
+                full_name=form.cleaned_data.get("full_name", "") if not user else "",
+                password=form.cleaned_data.get("password", "") if not user else "",
+            )
+        except TeamError as error:
+            messages.error(request, error.message)
+            return redirect("accounts:invitation_accept", token=token)
+        if user is None:
+            auth_login(
+                request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
+            )
+        request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+        messages.success(
+            request, _("Welcome to %(account)s.") % {"account": membership.account.name}
+        )
+        return redirect("accounts:home")
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {
+            "invitation": invitation,
+            "form": form,
+            "signed_in_as_other": user is not None and user.email != invitation.email,
+            "existing_user": existing,
+            "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+invitation_accept_view.required_capability = None
+
+
+# --- the profile: one's own two-factor sign-in ------------------------------------------------
+
+
+def _qr_data_uri(device) -> str:
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@require_http_methods(["GET"])
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "accounts/profile.html",
+        {"has_mfa": user_has_mfa(user=request.user), "form": CodeForm()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def mfa_setup(request: HttpRequest) -> HttpResponse:
+    if user_has_mfa(user=request.user) and request.method == "GET":
+        return redirect("accounts:profile")
+    device = totp_device_pending(user=request.user)
+    form = CodeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = mfa_confirm(user=request.user, token=form.cleaned_data["code"])
+        except MFAError as error:
+            form.add_error("code", error.message)
+        else:
+            device.refresh_from_db()
+            otp_login(request, device)
+            request.mfa_setup_required = False
+            return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+    return render(
+        request,
+        "accounts/mfa_setup.html",
+        {"form": form, "qr": _qr_data_uri(device), "secret": totp_secret(device)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+@login_required
+def mfa_turn_off(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            mfa_disable(user=request.user, token=form.cleaned_data["code"])
+        except MFAError as error:
+            form.add_error("code", error.message)
+        else:
+            messages.success(request, _("Two-factor sign-in is off."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"has_mfa": True, "form": form}, status=400)
+
+
+# One's own profile belongs to no account: signing in is all it needs.
+for _view in (profile, mfa_setup, mfa_turn_off):
+    _view.required_capability = None

@@ -1,0 +1,180 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from ..authorization import describe_action, requires
+from ..forms import InviteForm, MFAPolicyForm, RoleForm
+from ..models import Invitation, Membership
+from ..roles import Capability
+from ..selectors import pending_invitations, team_history, team_members
+from ..services import (
+    TeamError,
+    account_set_mfa_policy,
+    invitation_create,
+    invitation_revoke,
+    member_change_role,
+    member_remove,
+    mfa_reset_member,
+)
+
+
+def _team_page(request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200):
+    actor, account = request.actor, request.account
+    can_manage = actor.can(Capability.MANAGE_USERS)
+    return render(
+        request,
+        "accounts/settings_team.html",
+        {
+            "active_tab": "team",
+            "members": team_members(account=account),
+            "can_manage": can_manage,
+            "can_reset_mfa": actor.can(Capability.RESET_MFA),
+            "can_set_policy": actor.can(Capability.SET_MFA_POLICY),
+            "may_touch_owners": actor.can(Capability.TRANSFER_OWNERSHIP),
+            "invitations": pending_invitations(account=account) if can_manage else [],
+            "history": team_history(account=account) if can_manage else [],
+            "invite_form": invite_form
+            or InviteForm(may_make_owner=actor.can(Capability.TRANSFER_OWNERSHIP)),
+            "role_choices": RoleForm.base_fields["role"].choices,
+            "policy_form": MFAPolicyForm(initial={"require_mfa": account.require_mfa}),
+        },
+        status=status,
+    )
+
+
+@requires(Capability.VIEW_ACCOUNT)
+@require_http_methods(["GET"])
+def settings_team(request: HttpRequest) -> HttpResponse:
+    return _team_page(request)
+
+
+@requires(Capability.MANAGE_USERS)
+@require_http_methods(["POST"])
+def member_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST, may_make_owner=request.actor.can(Capability.TRANSFER_OWNERSHIP))
+    if form.is_valid():
+        try:
+            invitation_create(
+                account=request.account,
+                actor=request.actor,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except TeamError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
+            return redirect("accounts:settings_team")
+    return _team_page(request, invite_form=form, status=400)
+
+
+@requires(Capability.MANAGE_USERS)
+@require_http_methods(["POST"])
+def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    get_object_or_404(Invitation, account=request.account, pk=invitation_id)
+    invitation_revoke(account=request.account, actor=request.actor, invitation_id=invitation_id)
+    messages.success(request, _("Invitation revoked; its link no longer works."))
+    return redirect("accounts:settings_team")
+
+
+@requires(Capability.MANAGE_USERS)
+@require_http_methods(["POST"])
+def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = get_object_or_404(Membership, account=request.account, pk=member_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["role"]))
+        return redirect("accounts:settings_team")
+    try:
+        member_change_role(
+            account=request.account,
+            actor=request.actor,
+            member_id=membership.pk,
+            role=form.cleaned_data["role"],
+        )
+    except TeamError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Role changed."))
+    return redirect("accounts:settings_team")
+
+
+@requires(Capability.MANAGE_USERS)
+@require_http_methods(["GET", "POST"])
+def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), account=request.account, pk=member_id
+    )
+    if request.method == "POST":
+        try:
+            member_remove(account=request.account, actor=request.actor, member_id=membership.pk)
+        except TeamError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("%(name)s was removed.") % {"name": membership.user.full_name}
+            )
+        return redirect("accounts:settings_team")
+    return render(
+        request,
+        "accounts/member_confirm.html",
+        {
+            "active_tab": "team",
+            "membership": membership,
+            "title": _("Remove %(name)s?") % {"name": membership.user.full_name},
+            "explanation": _("They lose access to this account at once. Their history stays."),
+            "button": _("Remove"),
+        },
+    )
+
+
+@requires(Capability.RESET_MFA)
+@require_http_methods(["GET", "POST"])
+def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), account=request.account, pk=member_id
+    )
+    if request.method == "POST":
+        mfa_reset_member(account=request.account, actor=request.actor, member_id=membership.pk)
+        messages.success(
+            request,
+            _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
+            % {"name": membership.user.full_name},
+        )
+        return redirect("accounts:settings_team")
+    return render(
+        request,
+        "accounts/member_confirm.html",
+        {
+            "active_tab": "team",
+            "membership": membership,
+            "title": _("Reset two-factor sign-in of %(name)s?")
+            % {"name": membership.user.full_name},
+            "explanation": _(
+                "Their authenticator app and recovery codes stop working now. Use this when "
+                "they lost their phone; they set it up again afterwards."
+            ),
+            "button": _("Reset"),
+        },
+    )
+
+
+@requires(Capability.SET_MFA_POLICY)
+@require_http_methods(["POST"])
+def mfa_policy(request: HttpRequest) -> HttpResponse:
+    form = MFAPolicyForm(request.POST)
+    form.is_valid()
+    required = form.cleaned_data.get("require_mfa", False)
+    account_set_mfa_policy(account=request.account, actor=request.actor, required=required)
+    describe_action(request, _("changed the two-factor sign-in policy"))
+    messages.success(
+        request,
+        _("Two-factor sign-in is now required for every member.")
+        if required
+        else _("Two-factor sign-in is now optional."),
+    )
+    return redirect("accounts:settings_team")
