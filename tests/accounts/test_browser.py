@@ -61,3 +61,42 @@ def test_login_helper__signs_in(page):
     MembershipFactory(account=account, role=Role.OWNER, user__email="owner@acme.test")
     browser_login(page, "owner@acme.test", PASSWORD)
     expect(page.get_by_role("heading", name="Acme Store")).to_be_visible()
+
+
+def _code(secret: str, *, steps_ahead: int = 0) -> str:
+    import base64
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(base64.b32decode(secret))
+    totp.time = time.time() + 30 * steps_ahead
+    return f"{totp.token():06d}"
+
+
+def test_mfa__turn_on_with_the_shown_secret_sign_out_and_back_in(page):
+    """Enable two-factor by reading the key next to the QR code, then sign in with a code."""
+    account = AccountFactory(name="Acme Store")
+    MembershipFactory(account=account, role=Role.OWNER, user__email="owner@acme.test")
+    browser_login(page, "owner@acme.test", PASSWORD)
+
+    page.get_by_role("button", name="Acme Store").click()
+    page.get_by_role("menuitem", name="Your profile").click()
+    page.get_by_role("link", name="Turn on two-factor sign-in").click()
+    expect(
+        page.get_by_role("img", name="QR code to add this account to your authenticator app")
+    ).to_be_visible()
+    secret = page.get_by_label("Setup key").inner_text().strip()
+    page.get_by_label("Code", exact=True).fill(_code(secret))
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    expect(page.locator(".codes li")).to_have_count(10)
+
+    page.get_by_role("button", name="Acme Store").click()
+    page.get_by_role("menuitem", name="Log out").click()
+    browser_login(page, "owner@acme.test", PASSWORD)
+    expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
+    # The setup code was used in this 30-second step; the next step's code is accepted too.
+    page.get_by_label("Code", exact=True).fill(_code(secret, steps_ahead=1))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Acme Store")).to_be_visible()
