@@ -9,11 +9,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Invitation, Membership, TeamEvent, User
 from accounts.roles import Role
 from accounts.services.team import (
-    ALREADY_MEMBER,
     LAST_OWNER,
     ONLY_OWNERS_MANAGE_OWNERS,
 )
-from tests.accounts.factories import PASSWORD, MembershipFactory
+from tests.accounts.factories import PASSWORD
 
 TEAM = reverse("accounts:settings_team")
 INVITE = reverse("accounts:member_invite")
