@@ -36,7 +36,8 @@ format: install
 ## Production settings must pass Django's deployment checks with no warning.
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	ALLOWED_HOSTS=latchkey.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=latchkey.example.com FIELD_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: install
 	$(BIN)/python bench/run.py

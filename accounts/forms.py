@@ -103,3 +103,12 @@ class CodeForm(forms.Form):
         ),
         help_text=_("The 6-digit code from your authenticator app, or a recovery code."),
     )
+
+
+class ApiKeyForm(forms.Form):
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        help_text=_("Where the key is used, e.g. “Warehouse sync”."),
+        error_messages={"required": _("Give the key a label so you can recognise it later.")},
+    )

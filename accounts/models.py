@@ -193,3 +193,58 @@ class TeamEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class PlanChange(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="plan_changes")
+    from_plan = models.CharField(max_length=16, choices=Plan.choices)
+    to_plan = models.CharField(max_length=16, choices=Plan.choices)
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.from_plan} → {self.to_plan}"
+
+
+class Integration(models.Model):
+    """A connected store platform. Its secrets must be shown again, so they are encrypted."""
+
+    class Kind(models.TextChoices):
+        STORE = "store", _("Store platform")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integrations")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STORE)
+    name = models.CharField(_("name"), max_length=100)
+    store_url = models.URLField(_("store URL"))
+    api_key_encrypted = models.TextField()
+    webhook_secret_encrypted = models.TextField()
+    created_at = models.DateTimeField(default=now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A private API key. It only needs checking, so only a hash is kept; the key itself is
+    shown once, when created."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    label = models.CharField(_("label"), max_length=100)
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.prefix}…)"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, general, team
+from .views import auth, billing, general, integrations, team
 
 app_name = "accounts"
 
@@ -28,6 +28,29 @@ urlpatterns = [
         name="member_reset_mfa",
     ),
     path("settings/team/two-factor-policy/", team.mfa_policy, name="mfa_policy"),
+    path("settings/billing/", billing.settings_billing, name="settings_billing"),
+    path("settings/billing/change/<str:plan>/", billing.billing_change, name="billing_change"),
+    path(
+        "settings/integrations/",
+        integrations.settings_integrations,
+        name="settings_integrations",
+    ),
+    path(
+        "settings/integrations/<int:integration_id>/reveal/",
+        integrations.integration_reveal,
+        name="integration_reveal",
+    ),
+    path(
+        "settings/integrations/<int:integration_id>/rotate/",
+        integrations.integration_rotate,
+        name="integration_rotate",
+    ),
+    path("settings/integrations/api-keys/", integrations.api_key_new, name="api_key_create"),
+    path(
+        "settings/integrations/api-keys/<int:api_key_id>/revoke/",
+        integrations.api_key_revoke_view,
+        name="api_key_revoke",
+    ),
     path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation_accept"),
     path("profile/", auth.profile, name="profile"),
     path("profile/two-factor/", auth.mfa_setup, name="mfa_setup"),

@@ -1,5 +1,7 @@
 """Settings shared by every environment. Read the environment only here, through `env`."""
 
+import base64
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +18,12 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 VENDOR_NAME = env("VENDOR_NAME", default="Latchkey")
+# Fernet keys for secrets shown again (integration keys), newest first. Development derives
+# one from SECRET_KEY; production must set FIELD_ENCRYPTION_KEYS (see production.py).
+FIELD_ENCRYPTION_KEYS = env.list(
+    "FIELD_ENCRYPTION_KEYS",
+    default=[base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()],
+)
 # However live the grant, a support visit ends after this long.
 REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
     hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)

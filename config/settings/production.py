@@ -6,6 +6,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Generate one with:
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER_ENABLED=true and, if the
 # proxy itself redirects to https, SECURE_SSL_REDIRECT=false.

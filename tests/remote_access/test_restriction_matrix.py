@@ -7,8 +7,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Account, Invitation, Membership
+from accounts.models import Account, ApiKey, Integration, Invitation, Membership
 from accounts.roles import REPRESENTATIVE_RESTRICTED, Role
+from accounts.services.integrations import integration_create
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from tests.accounts.factories import MembershipFactory
 from tests.remote_access.factories import SupportRequestFactory
@@ -82,11 +83,18 @@ def test_the_matrix_covers_the_remote_access_views():
         "accounts:member_reset_mfa",
         "accounts:invitation_revoke",
         "accounts:mfa_policy",
+        "accounts:billing_change",
+        "accounts:settings_integrations",
+        "accounts:integration_reveal",
+        "accounts:integration_rotate",
+        "accounts:api_key_create",
+        "accounts:api_key_revoke",
     } <= names
 
 
 def url_for(name, pattern, **objects):
     args = {f"{key}_id": obj.pk for key, obj in objects.items()}
+    args["plan"] = "pro"
     return reverse(name, kwargs={key: args[key] for key in pattern.pattern.converters})
 
 
@@ -112,6 +120,16 @@ def test_representative_refused_restricted_view(
         expires_at=timezone.now() + dt.timedelta(days=7),
     )
     TOTPDevice.objects.create(user=analyst.user, name="app", confirmed=True)
+    integration = integration_create(
+        account=account,
+        name="Shop",
+        store_url="https://acme.example",
+        api_key="shpat_SECRET_KEY_1234",
+        webhook_secret="whsec_SECRET_5678",
+    )
+    api_key = ApiKey.objects.create(
+        account=account, label="Sync", prefix="lk_abc", key_hash="1" * 64, created_by=owner
+    )
     pattern = dict(merchant_views())[name]
     url = url_for(
         name,
@@ -121,6 +139,8 @@ def test_representative_refused_restricted_view(
         account=account,
         member=analyst,
         invitation=invitation,
+        integration=integration,
+        api_key=api_key,
     )
 
     def state():
@@ -129,7 +149,9 @@ def test_representative_refused_restricted_view(
             list(Membership.objects.order_by("pk").values_list("pk", "role")),
             list(Invitation.objects.values_list("pk", "revoked_at")),
             TOTPDevice.objects.count(),
-            Account.objects.values_list("require_mfa", flat=True).get(pk=account.pk),
+            Account.objects.values_list("require_mfa", "plan").get(pk=account.pk),
+            list(Integration.objects.values_list("pk", "webhook_secret_encrypted")),
+            list(ApiKey.objects.values_list("pk", "revoked_at")),
         )
 
     before = state()
@@ -148,5 +170,6 @@ def test_representative_refused_restricted_view(
         assert response.status_code == 403, (method, url)
         assert "Support representatives can't" in response.content.decode().replace("&#x27;", "'")
         assert AccessEvent.objects.filter(kind="action_blocked").count() == blocked_before + 1
+        assert b"SECRET" not in response.content
     assert state() == before
     assert not AccessEvent.objects.filter(kind="action_performed").exists()

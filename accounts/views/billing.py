@@ -1,0 +1,57 @@
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from ..authorization import requires
+from ..models import PlanChange
+from ..plans import PLAN_ORDER, PLANS
+from ..roles import Capability
+from ..services import TeamError
+from ..services.billing import plan_change
+
+
+@requires(Capability.VIEW_ACCOUNT)
+@require_http_methods(["GET"])
+def settings_billing(request: HttpRequest) -> HttpResponse:
+    account = request.account
+    return render(
+        request,
+        "accounts/settings_billing.html",
+        {
+            "active_tab": "billing",
+            "current": PLANS[account.plan],
+            "plans": [PLANS[plan] for plan in PLAN_ORDER],
+            "can_change": request.actor.can(Capability.CHANGE_PLAN),
+            "history": PlanChange.objects.filter(account=account).select_related("changed_by")[:20],
+        },
+    )
+
+
+@requires(Capability.CHANGE_PLAN)
+@require_http_methods(["GET", "POST"])
+def billing_change(request: HttpRequest, plan: str) -> HttpResponse:
+    if plan not in PLANS:
+        raise Http404
+    current, target = PLANS[request.account.plan], PLANS[plan]
+    if request.method == "POST":
+        try:
+            plan_change(account=request.account, actor=request.actor, plan=plan)
+        except TeamError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, _("You are now on the %(plan)s plan.") % {"plan": target.label}
+            )
+        return redirect("accounts:settings_billing")
+    return render(
+        request,
+        "accounts/billing_change.html",
+        {
+            "active_tab": "billing",
+            "current": current,
+            "target": target,
+            "upgrade": PLAN_ORDER.index(target.plan) > PLAN_ORDER.index(current.plan),
+        },
+    )
