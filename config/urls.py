@@ -7,5 +7,6 @@ admin.site.site_title = "Latchkey staff"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("remote_access.urls")),
+    path("", include("audience.urls")),
     path("", include("accounts.urls")),
 ]

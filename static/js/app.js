@@ -40,3 +40,31 @@
     sync();
   });
 })();
+
+// Import progress: poll the JSON endpoint while the import runs (the page says to reload
+// when JavaScript is off).
+(function () {
+  "use strict";
+  var panel = document.querySelector("[data-import-progress]");
+  if (!panel) return;
+  var status = panel.getAttribute("data-status");
+  if (status !== "queued" && status !== "running") return;
+  var bar = panel.querySelector("progress");
+  var text = panel.querySelector("[data-progress-text]");
+  function poll() {
+    fetch(panel.getAttribute("data-import-progress"), { credentials: "same-origin" })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        bar.value = data.percent;
+        bar.textContent = data.percent + "%";
+        text.textContent = data.processed.toLocaleString() + " of " + data.total.toLocaleString() + " rows (" + data.percent + "%)";
+        if (data.status === "done" || data.status === "failed") {
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () { window.setTimeout(poll, 3000); });
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -10,6 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Account, ApiKey, Integration, Invitation, Membership
 from accounts.roles import REPRESENTATIVE_RESTRICTED, Role
 from accounts.services.integrations import integration_create
+from audience.models import ImportJob, Profile
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from tests.accounts.factories import MembershipFactory
 from tests.remote_access.factories import SupportRequestFactory
@@ -89,6 +90,11 @@ def test_the_matrix_covers_the_remote_access_views():
         "accounts:integration_rotate",
         "accounts:api_key_create",
         "accounts:api_key_revoke",
+        "audience:import_upload",
+        "audience:import_detail",
+        "audience:import_start",
+        "audience:import_progress",
+        "audience:import_rejections",
     } <= names
 
 
@@ -127,6 +133,14 @@ def test_representative_refused_restricted_view(
         api_key="shpat_SECRET_KEY_1234",
         webhook_secret="whsec_SECRET_5678",
     )
+    job = ImportJob.objects.create(
+        account=account,
+        created_by=owner,
+        file_name="p.csv",
+        content=b"email\na@b.co\n",
+        mapping={"email": "email"},
+        total_rows=1,
+    )
     api_key = ApiKey.objects.create(
         account=account, label="Sync", prefix="lk_abc", key_hash="1" * 64, created_by=owner
     )
@@ -141,6 +155,7 @@ def test_representative_refused_restricted_view(
         invitation=invitation,
         integration=integration,
         api_key=api_key,
+        job=job,
     )
 
     def state():
@@ -152,6 +167,8 @@ def test_representative_refused_restricted_view(
             Account.objects.values_list("require_mfa", "plan").get(pk=account.pk),
             list(Integration.objects.values_list("pk", "webhook_secret_encrypted")),
             list(ApiKey.objects.values_list("pk", "revoked_at")),
+            list(ImportJob.objects.values_list("pk", "status")),
+            Profile.objects.count(),
         )
 
     before = state()

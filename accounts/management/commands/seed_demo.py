@@ -1,9 +1,12 @@
+import secrets
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Account, Membership, User
 from accounts.roles import Role
+from accounts.services.integrations import integration_create
 from accounts.signals import demo_data_seeded
 
 ACCOUNTS = {"Acme Store": "America/New_York", "Globex": "Europe/Berlin"}
@@ -47,6 +50,14 @@ class Command(BaseCommand):
         }
         for email, full_name in STAFF:
             users[email] = self._user(email, full_name, password, is_staff=True)
+        if not accounts["Acme Store"].integrations.exists():
+            integration_create(
+                account=accounts["Acme Store"],
+                name="Acme Shopify store",
+                store_url="https://acme-store.example",
+                api_key="shpat_" + secrets.token_hex(16),
+                webhook_secret="whsec_" + secrets.token_urlsafe(24),
+            )
         demo_data_seeded.send(sender=self.__class__, users=users, password=password)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in with any of these:"))
         for email, _full_name, account_name, role in MEMBERS:

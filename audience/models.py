@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account
+
+
+class Profile(models.Model):
+    """One of the merchant's customers."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="profiles")
+    email = models.EmailField(_("email"))
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO code"))
+    total_spent = models.DecimalField(_("total spent"), max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], name="one_profile_per_email"),
+            models.CheckConstraint(condition=Q(total_spent__gte=0), name="profile_spent_positive"),
+        ]
+        indexes = [models.Index(Lower("last_name"), "account", name="profile_name_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Segment(models.Model):
+    """A saved filter over profiles: conditions joined by all (AND) or any (OR)."""
+
+    class Match(models.TextChoices):
+        ALL = "all", _("all conditions")
+        ANY = "any", _("any condition")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="segments")
+    name = models.CharField(_("name"), max_length=100)
+    match = models.CharField(_("match"), max_length=3, choices=Match.choices, default=Match.ALL)
+    # [{"field": "total_spent", "operator": "gt", "value": "100"}, …], validated by conditions.py
+    conditions = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="segment_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportJob(models.Model):
+    """A CSV upload, from preview to result. The file is kept in the database so that any
+    worker on any machine can read it."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Waiting for confirmation")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    # {"csv column": "profile field" or "properties.<name>"}
+    mapping = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ImportRejection(models.Model):
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rejections")
+    line = models.PositiveIntegerField()
+    email = models.CharField(max_length=254, blank=True)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["line"]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"

@@ -1,0 +1,61 @@
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from accounts.actors import Actor
+from accounts.models import Account
+from accounts.roles import Capability
+
+from .conditions import Condition
+from .models import Segment
+
+SEGMENT_NAME_TAKEN = _("A segment with this name exists already; choose another name.")
+
+
+class SegmentError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _require(actor: Actor, account: Account) -> None:
+    if actor.account.pk != account.pk or not actor.can(Capability.EDIT_SEGMENTS):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(actor.denial_message(Capability.EDIT_SEGMENTS))
+
+
+def _stored(conditions: list[Condition]) -> list[dict]:
+    return [
+        {"field": c.field, "operator": c.operator, "value": "" if c.value is None else str(c.value)}
+        for c in conditions
+    ]
+
+
+@transaction.atomic
+def segment_save(
+    *,
+    account: Account,
+    actor: Actor,
+    name: str,
+    match: str,
+    conditions: list[Condition],
+    segment: Segment | None = None,
+) -> Segment:
+    _require(actor, account)
+    segment = segment or Segment(account=account)
+    segment.name = name
+    segment.match = match
+    segment.conditions = _stored(conditions)
+    segment.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            segment.save()
+    except IntegrityError as error:
+        raise SegmentError(SEGMENT_NAME_TAKEN) from error
+    return segment
+
+
+@transaction.atomic
+def segment_delete(*, account: Account, actor: Actor, segment: Segment) -> None:
+    _require(actor, account)
+    Segment.objects.filter(account=account, pk=segment.pk).delete()

@@ -1,0 +1,211 @@
+import csv
+from collections.abc import Iterator
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts.authorization import describe_action, requires
+from accounts.roles import Capability
+
+from .forms import ConditionFormSet, SegmentForm, UploadForm, condition_initial
+from .importing import ImportRefused, import_confirm, import_prepare, import_preview
+from .models import ImportJob, Segment
+from .selectors import account_imports, account_segments, profile_search, segment_preview
+from .services import SegmentError, segment_delete, segment_save
+
+
+@requires(Capability.VIEW_ACCOUNT)
+@require_http_methods(["GET"])
+def profiles(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    page = Paginator(profile_search(account=request.account, query=query), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "audience/profile_list.html", {"page": page, "query": query})
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_prepare(
+                account=request.account,
+                actor=request.actor,
+                file_name=upload.name,
+                content=upload.read(),
+            )
+        except ImportRefused as error:
+            form.add_error("file", error.message)
+        else:
+            return redirect("audience:import_detail", job_id=job.pk)
+    return render(
+        request,
+        "audience/import_upload.html",
+        {"form": form, "imports": account_imports(account=request.account)[:10]},
+        status=400 if form.errors else 200,
+    )
+
+
+def _job(request: HttpRequest, job_id: int) -> ImportJob:
+    return get_object_or_404(account_imports(account=request.account), pk=job_id)
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["GET"])
+def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    context = {"job": job}
+    if job.status == ImportJob.Status.PREVIEW:
+        job.content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
+        context["headers"], context["preview"] = import_preview(job=job)
+    else:
+        context["rejections"] = job.rejections.all()[:20]
+    return render(request, "audience/import_detail.html", context)
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["POST"])
+def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = import_confirm(job=_job(request, job_id), actor=request.actor)
+    describe_action(request, _("started importing %(file)s") % {"file": job.file_name})
+    return redirect("audience:import_detail", job_id=job.pk)
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["GET"])
+def import_progress(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = _job(request, job_id)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "percent": job.percent,
+            "processed": job.processed_rows,
+            "total": job.total_rows,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "rejected": job.rejected_count,
+        }
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["GET"])
+def import_rejections(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
+    job = _job(request, job_id)
+    writer = csv.writer(_Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(["line", "email", "reason"])
+        for line, email, reason in job.rejections.values_list("line", "email", "reason").iterator():
+            yield writer.writerow([line, email, reason])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
+    return response
+
+
+# --- segments -------------------------------------------------------------------------------
+
+
+@requires(Capability.VIEW_ACCOUNT)
+@require_http_methods(["GET"])
+def segments(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "audience/segment_list.html",
+        {
+            "segments": account_segments(account=request.account),
+            "can_edit": request.actor.can(Capability.EDIT_SEGMENTS),
+        },
+    )
+
+
+@requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SEGMENTS)
+@require_http_methods(["GET", "POST"])
+def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
+    account = request.account
+    segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
+    stored = segment.conditions if segment else []
+    if request.method == "POST":
+        form = SegmentForm(request.POST)
+        conditions = ConditionFormSet(request.POST, prefix="c")
+    else:
+        form = SegmentForm(
+            initial={"name": segment.name, "match": segment.match} if segment else None
+        )
+        conditions = ConditionFormSet(initial=condition_initial(stored), prefix="c")
+    preview = None
+    if request.method == "POST" and conditions.is_valid():
+        parsed = [row["condition"] for row in conditions.cleaned_data if row.get("condition")]
+        if not parsed:
+            conditions._non_form_errors = conditions.error_class([_("Add at least one condition.")])
+        elif "preview" in request.POST:
+            preview = segment_preview(
+                account=account, conditions=parsed, match=request.POST.get("match", "all")
+            )
+        elif form.is_valid():
+            try:
+                saved = segment_save(
+                    account=account,
+                    actor=request.actor,
+                    name=form.cleaned_data["name"],
+                    match=form.cleaned_data["match"],
+                    conditions=parsed,
+                    segment=segment,
+                )
+            except SegmentError as error:
+                form.add_error("name", error.message)
+            else:
+                describe_action(
+                    request,
+                    (_("edited segment %(name)s") if segment else _("created segment %(name)s"))
+                    % {"name": saved.name},
+                )
+                messages.success(request, _("Segment saved."))
+                return redirect("audience:segment_edit", segment_id=saved.pk)
+    elif segment is not None and request.method == "GET":
+        from .conditions import parse_conditions
+
+        preview = segment_preview(
+            account=account, conditions=parse_conditions(stored), match=segment.match
+        )
+    has_errors = request.method == "POST" and (
+        form.errors or conditions.errors and any(conditions.errors) or conditions.non_form_errors()
+    )
+    return render(
+        request,
+        "audience/segment_edit.html",
+        {
+            "segment": segment,
+            "form": form,
+            "conditions": conditions,
+            "preview": preview,
+            "can_edit": request.actor.can(Capability.EDIT_SEGMENTS),
+        },
+        status=400 if has_errors else 200,
+    )
+
+
+@requires(Capability.EDIT_SEGMENTS)
+@require_http_methods(["POST"])
+def segment_remove(request: HttpRequest, segment_id: int) -> HttpResponse:
+    segment = get_object_or_404(Segment, account=request.account, pk=segment_id)
+    segment_delete(account=request.account, actor=request.actor, segment=segment)
+    describe_action(request, _("deleted segment %(name)s") % {"name": segment.name})
+    messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
+    return redirect("audience:segments")
