@@ -150,7 +150,9 @@ def condition_q(condition: Condition, *, tz: zoneinfo.ZoneInfo) -> Q:
     op, value = condition.operator, condition.value
     name = condition.property_name
     if name is not None:
-        column, present = f"properties__{name}", Q(properties__has_key=name)
+        # A property is set when the key exists with a non-empty value, like any text field.
+        column = f"properties__{name}"
+        present = Q(properties__has_key=name) & ~Q(**{column: ""})
     else:
         column, present = condition.field, ~Q(**{condition.field: ""})
     if condition.kind == TEXT:

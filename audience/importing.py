@@ -4,6 +4,7 @@ Reading is streamed (csv over the stored bytes) and writing is batched, so memor
 the batch size and the row limit, not on the file.
 """
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -73,7 +74,7 @@ def column_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _text(content: bytes) -> io.TextIOWrapper:
+def _text(content: bytes | memoryview) -> io.TextIOWrapper:
     # utf-8-sig drops a byte-order mark; newline="" lets csv handle quoted newlines.
     return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
 
@@ -170,6 +171,15 @@ def check_row(cells: list[str], headers: list[str], mapping: dict[str, str]) -> 
     return result
 
 
+def _check_utf8(content: bytes, chunk: int = 1 << 20) -> None:
+    """Raise UnicodeDecodeError unless the bytes are UTF-8, without a copy of the whole text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(content)
+    for start in range(0, len(view), chunk):
+        decoder.decode(view[start : start + chunk])
+    decoder.decode(b"", final=True)
+
+
 def _require(actor: Actor, account: Account) -> None:
     if actor.account.pk != account.pk or not actor.can(Capability.IMPORT_DATA):
         from django.core.exceptions import PermissionDenied
@@ -183,7 +193,7 @@ def import_prepare(*, account: Account, actor: Actor, file_name: str, content: b
     if len(content) > MAX_BYTES:
         raise ImportRefused(_("The file is larger than 20 MB. Split it and import the parts."))
     try:
-        content.decode("utf-8")
+        _check_utf8(content)
     except UnicodeDecodeError:
         raise ImportRefused(
             _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
@@ -264,7 +274,7 @@ def import_run(*, job_id: int) -> ImportJob | None:
 
 
 def _import(job: ImportJob) -> None:
-    headers, rows = read_rows(bytes(job.content))
+    headers, rows = read_rows(job.content)
     seen: dict[str, int] = {}
     batch: list[tuple[int, RowResult]] = []
     totals = {"processed": 0, "created": 0, "updated": 0, "rejected": 0}

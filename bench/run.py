@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["expire.py"]
+BENCHMARKS = ["expire.py", "import_profiles.py"]
 
 
 def main() -> int:

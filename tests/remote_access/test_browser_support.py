@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import PASSWORD, AccountFactory, MembershipFactory, StaffUserFactory
+from tests.audience.factories import SegmentFactory
 from tests.conftest import browser_login
 from tests.remote_access.factories import GrantFactory
 
@@ -23,6 +24,11 @@ def test_support_enters_is_refused_acts_exits_and_the_owner_reads_it(browser, li
         user__full_name="Olivia Owner",
     ).user
     grant = GrantFactory(account=account, granted_by=owner)
+    SegmentFactory(
+        account=account,
+        name="VIP customers",
+        conditions=[{"field": "total_spent", "operator": "gte", "value": "1000"}],
+    )
     staff = StaffUserFactory(email="support@latchkey.test", full_name="Sam Support")
     staff_member_set_team(user=staff, team="Support")
 
@@ -48,21 +54,31 @@ def test_support_enters_is_refused_acts_exits_and_the_owner_reads_it(browser, li
     expect(banner).to_contain_text("You are in Acme Store as Latchkey Support (Sam Support)")
     expect(banner).to_contain_text("access granted by Olivia Owner")
 
-    # Restricted: removing (or extending) access is never theirs, even by typing the address.
+    # Restricted: the plan is never theirs to change, whatever they click or type.
+    page.get_by_role("link", name="Settings").first.click()
+    page.get_by_role("link", name="Billing").click()
+    expect(page.get_by_text("Only Owners and Admins can change the plan.")).to_be_visible()
+    page.goto("/settings/billing/change/pro/")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Support representatives can't change the billing plan"
+    )
+    # Nor is removing or extending their own access.
     page.goto(f"/settings/security/access/{grant.pk}/remove/")
     expect(page.get_by_role("alert")).to_contain_text(
         "Support representatives can't grant or remove support access"
     )
     expect(page.get_by_role("region", name="Support session")).to_be_visible()
 
-    page.goto("/settings/")
-    page.get_by_label("Account name").fill("Acme Store (EU)")
+    # What they came for: fix the segment.
+    page.get_by_role("link", name="Segments").click()
+    page.get_by_role("link", name="VIP customers").click()
+    page.get_by_label("Value of condition 1").fill("500")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("Settings saved.")
+    expect(page.get_by_role("status")).to_contain_text("Segment saved.")
 
     page.get_by_role("region", name="Support session").get_by_role("button", name="Exit").click()
     expect(page).to_have_url(re.compile(rf"/admin/accounts/account/{account.pk}/change/$"))
-    expect(page.get_by_text("You have left Acme Store (EU).")).to_be_visible()
+    expect(page.get_by_text("You have left Acme Store.")).to_be_visible()
     support.close()
 
     merchant = browser.new_context(base_url=live_server.url)
@@ -72,8 +88,9 @@ def test_support_enters_is_refused_acts_exits_and_the_owner_reads_it(browser, li
     page.goto("/settings/security/")
     history = page.get_by_role("region", name="Access history")
     expect(history).to_contain_text("Sam from Support entered the account — ticket #4411")
+    expect(history).to_contain_text("Sam was refused: change the billing plan")
     expect(history).to_contain_text("Sam was refused: grant or remove support access")
-    expect(history).to_contain_text("Sam changed the account settings (name, time zone)")
+    expect(history).to_contain_text("Sam edited segment VIP customers")
     expect(history).to_contain_text("Sam from Support left the account")
     page.screenshot(path=f"{SCREENSHOTS}/security-tab-history.png", full_page=True)
     merchant.close()
