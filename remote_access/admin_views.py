@@ -3,7 +3,10 @@
 Each view declares its permission classes; the first that fails gives the message staff see.
 """
 
+import time
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -14,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 
 from .middleware import SESSION_KEY
@@ -41,6 +45,24 @@ class EnterAccountForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea
     )
+
+    def __init__(self, *args, needs_password: bool = False, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if needs_password:
+            self.fields["password"] = forms.CharField(
+                label=gettext_lazy("Your password"),
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                help_text=gettext_lazy(
+                    "You signed in more than 15 minutes ago; confirm it is you."
+                ),
+            )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."), code="wrong_password")
+        return password
 
     def clean_ticket_reference(self) -> str:
         value = self.cleaned_data["ticket_reference"].strip()
@@ -98,7 +120,13 @@ class AccountAdminViews:
         refusal = self._check(request, account, ENTER_ACCOUNT)
         if refusal is not None:
             return refusal
-        form = EnterAccountForm(request.POST if request.method == "POST" else None)
+        signed_in_at = request.session.get(AUTHENTICATED_AT, 0)
+        needs_password = time.time() - signed_in_at > settings.STAFF_REAUTH_AFTER.total_seconds()
+        form = EnterAccountForm(
+            request.POST if request.method == "POST" else None,
+            needs_password=needs_password,
+            user=request.user,
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 session = session_start(
@@ -113,6 +141,8 @@ class AccountAdminViews:
                 return self._refuse(request, account, error.message)
             request.session.cycle_key()
             request.session[SESSION_KEY] = session.pk
+            if needs_password:
+                request.session[AUTHENTICATED_AT] = time.time()
             destination = request.POST.get("next", "/")
             if not url_has_allowed_host_and_scheme(
                 destination, allowed_hosts={request.get_host()}, require_https=request.is_secure()

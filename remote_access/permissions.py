@@ -104,6 +104,19 @@ class CanDisableRemoteAccess(BasePermission):
         return request.user.has_perm(_perm(DISABLE_PERMISSION))
 
 
+class SignedInWithTwoFactor(BasePermission):
+    """Staff proved this sign-in with a two-factor code (django-otp marks it verified)."""
+
+    message = _(
+        "Entering accounts needs two-factor sign-in: turn it on in your profile, then sign "
+        "out and in again with a code."
+    )
+
+    def has_permission(self, request: HttpRequest, account: Account) -> bool:
+        is_verified = getattr(request.user, "is_verified", None)
+        return bool(is_verified and is_verified())
+
+
 class RemoteAccessEnabled(BasePermission):
     """The merchant has not asked for remote access to be turned off."""
 
@@ -137,6 +150,7 @@ class NotInRepresentativeSession(BasePermission):
 ENTER_ACCOUNT = (
     IsActiveStaff()
     & CanEnterAccounts()
+    & SignedInWithTwoFactor()
     & NotInRepresentativeSession()
     & RemoteAccessEnabled()
     & HasLiveGrant()

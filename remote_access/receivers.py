@@ -1,9 +1,11 @@
+from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
 from accounts.signals import capability_denied, demo_data_seeded
 
-from .models import AccessEvent
-from .services import event_record
+from .middleware import SESSION_KEY
+from .models import AccessEvent, RepresentativeSession
+from .services import event_record, session_end
 from .services.staff import staff_member_set_team
 
 
@@ -27,3 +29,17 @@ def seed_staff_teams(sender, users, **kwargs) -> None:
     """Demo staff: support@ may enter accounts; csm@ may also turn remote access off."""
     staff_member_set_team(user=users["support@latchkey.test"], team="Support")
     staff_member_set_team(user=users["csm@latchkey.test"], team="Success", may_disable=True)
+
+
+@receiver(user_logged_out, dispatch_uid="remote_access.end_visit_on_sign_out")
+def end_visit_on_sign_out(sender, request, user, **kwargs) -> None:
+    """Signing out, or a staff session timing out, ends the visit it carried."""
+    if request is None or user is None or SESSION_KEY not in request.session:
+        return
+    session = (
+        RepresentativeSession.objects.select_related("staff_user", "account", "grant")
+        .filter(pk=request.session[SESSION_KEY], staff_user=user, ended_at__isnull=True)
+        .first()
+    )
+    if session is not None:
+        session_end(session=session, reason=RepresentativeSession.EndReason.SIGNED_OUT)

@@ -11,6 +11,8 @@ import shutil
 import pytest
 from django.conf import settings
 from django.db import connection
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.roles import Role
 from remote_access.services.staff import staff_member_set_team
@@ -139,12 +141,23 @@ def other_owner(other_account):
     return _member(other_account, Role.OWNER, "owner@globex.test", "Greta Globex")
 
 
+STAFF_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test key
+
+
+def with_authenticator(user):
+    """Give a user a confirmed authenticator app with a known key (see STAFF_TOTP_KEY)."""
+    TOTPDevice.objects.create(
+        user=user, name="Authenticator app", key=STAFF_TOTP_KEY, confirmed=True
+    )
+    return user
+
+
 @pytest.fixture
 def support_staff(db):
-    """Support team staff who may enter accounts."""
+    """Support team staff who may enter accounts, with two-factor sign-in."""
     user = StaffUserFactory(email="support@latchkey.test", full_name="Sam Support")
     staff_member_set_team(user=user, team="Support")
-    return user
+    return with_authenticator(user)
 
 
 @pytest.fixture
@@ -152,7 +165,16 @@ def csm(db):
     """A customer success manager: may enter accounts and turn remote access off and on."""
     user = StaffUserFactory(email="csm@latchkey.test", full_name="Casey Success")
     staff_member_set_team(user=user, team="Success", may_disable=True)
-    return user
+    return with_authenticator(user)
+
+
+def verify_two_factor(client, user) -> None:
+    """Mark the session as signed in with the user's authenticator, as the code page does."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
 
 
 @pytest.fixture
@@ -161,6 +183,7 @@ def client_for(client):
 
     def login(user):
         client.force_login(user)
+        verify_two_factor(client, user)
         return client
 
     return login

@@ -7,7 +7,8 @@ from .mfa import (
     mfa_match,
     mfa_reset_member,
     recovery_codes_renew,
-    totp_device_pending,
+    totp_device_preview,
+    totp_key_new,
     totp_secret,
     user_has_mfa,
 )
@@ -41,7 +42,8 @@ __all__ = [
     "mfa_reset_member",
     "recovery_codes_renew",
     "team_event_record",
-    "totp_device_pending",
+    "totp_device_preview",
+    "totp_key_new",
     "totp_secret",
     "user_has_mfa",
 ]

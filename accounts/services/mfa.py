@@ -6,8 +6,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from ..actors import Actor
 from ..models import Account, Membership, User
@@ -27,12 +29,15 @@ class MFAError(Exception):
         self.message = message
 
 
-def totp_device_pending(*, user: User) -> TOTPDevice:
-    """The authenticator being set up: created on first visit, kept until confirmed."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
-    return device
+def totp_key_new() -> str:
+    """A fresh authenticator key (hex). It is kept in the signed-in session, not the
+    database, until the first code proves the app has it: looking at the QR changes nothing."""
+    return random_hex(20)
+
+
+def totp_device_preview(*, user: User, key: str) -> TOTPDevice:
+    """An unsaved device for the key being set up, to draw its QR code and show its secret."""
+    return TOTPDevice(user=user, name=DEVICE_NAME, key=key, confirmed=False)
 
 
 def totp_secret(device: TOTPDevice) -> str:
@@ -40,29 +45,24 @@ def totp_secret(device: TOTPDevice) -> str:
     return base64.b32encode(device.bin_key).decode()
 
 
-def _verify(device, token: str) -> bool:
-    allowed, _data = device.verify_is_allowed()
-    if not allowed:
-        raise MFAError(TOO_MANY_TRIES)
-    return device.verify_token(token)
-
-
 def _clean(token: str) -> str:
     return "".join(token.split()).lower()
 
 
 @transaction.atomic
-def mfa_confirm(*, user: User, token: str) -> list[str]:
-    """Turn MFA on with the first code from the app; returns fresh recovery codes to show once."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
-    if device is None:
-        raise MFAError(_("Start the setup again: the QR code you scanned has been replaced."))
-    if not _verify(device, _clean(token)):
+def mfa_confirm(*, user: User, key: str, token: str) -> tuple[TOTPDevice, list[str]]:
+    """Turn MFA on once the app shows a right code for `key`; returns the device and fresh
+    recovery codes to show once."""
+    device = totp_device_preview(user=user, key=key)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    token = _clean(token)
+    if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
         raise MFAError(WRONG_CODE)
-    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    TOTPDevice.objects.filter(user=user).delete()
     device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return recovery_codes_renew(user=user)
+    device.last_t = totp.t()  # this code may not be used again to sign in
+    device.save()
+    return device, recovery_codes_renew(user=user)
 
 
 def recovery_codes_renew(*, user: User) -> list[str]:

@@ -29,7 +29,8 @@ from ..services import (
     mfa_confirm,
     mfa_disable,
     mfa_match,
-    totp_device_pending,
+    totp_device_preview,
+    totp_key_new,
     totp_secret,
     user_has_mfa,
 )
@@ -169,23 +170,28 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+MFA_SETUP_KEY = "mfa_setup_key"
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     if user_has_mfa(user=request.user) and request.method == "GET":
         return redirect("accounts:profile")
-    device = totp_device_pending(user=request.user)
+    key = request.session.get(MFA_SETUP_KEY)
+    if key is None:
+        key = request.session[MFA_SETUP_KEY] = totp_key_new()
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = mfa_confirm(user=request.user, token=form.cleaned_data["code"])
+            device, codes = mfa_confirm(user=request.user, key=key, token=form.cleaned_data["code"])
         except MFAError as error:
             form.add_error("code", error.message)
         else:
-            device.refresh_from_db()
+            del request.session[MFA_SETUP_KEY]
             otp_login(request, device)
-            request.mfa_setup_required = False
             return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+    device = totp_device_preview(user=request.user, key=key)
     return render(
         request,
         "accounts/mfa_setup.html",

@@ -24,6 +24,11 @@ FIELD_ENCRYPTION_KEYS = env.list(
     "FIELD_ENCRYPTION_KEYS",
     default=[base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()],
 )
+# Staff sessions: idle and absolute limits; entering an account after this long since the
+# last sign-in asks for the password again.
+STAFF_SESSION_IDLE = timedelta(minutes=env.int("STAFF_SESSION_IDLE_MINUTES", default=30))
+STAFF_SESSION_MAX = timedelta(hours=env.int("STAFF_SESSION_MAX_HOURS", default=12))
+STAFF_REAUTH_AFTER = timedelta(minutes=env.int("STAFF_REAUTH_AFTER_MINUTES", default=15))
 # However live the grant, a support visit ends after this long.
 REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
     hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)
@@ -57,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionTimeoutMiddleware",
     "remote_access.middleware.RepresentativeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",

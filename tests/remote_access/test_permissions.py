@@ -14,6 +14,7 @@ from remote_access.permissions import (
     IsActiveStaff,
     NotInRepresentativeSession,
     RemoteAccessEnabled,
+    SignedInWithTwoFactor,
 )
 from remote_access.services import session_start
 from tests.accounts.factories import StaffUserFactory, UserFactory
@@ -34,8 +35,12 @@ class No(BasePermission):
         return False
 
 
-def request_as(user):
+def request_as(user, *, two_factor: bool = True):
+    """A request as django-otp's middleware leaves it: the user says whether this sign-in
+    was verified with a code."""
     request = RequestFactory().get("/admin/")
+    if user.is_authenticated:
+        user.is_verified = lambda: two_factor
     request.user = user
     return request
 
@@ -88,6 +93,14 @@ def test_can_enter_and_can_disable__follow_the_permissions(support_staff, csm, d
     assert CanDisableRemoteAccess().has_permission(request_as(csm), None)
 
 
+def test_signed_in_with_two_factor(support_staff):
+    assert SignedInWithTwoFactor().has_permission(request_as(support_staff), None)
+    assert not SignedInWithTwoFactor().has_permission(
+        request_as(support_staff, two_factor=False), None
+    )
+    assert not SignedInWithTwoFactor().has_permission(request_as(AnonymousUser()), None)
+
+
 def test_remote_access_enabled(account):
     assert RemoteAccessEnabled().has_permission(None, account)
     account.remote_access_disabled = True
@@ -118,6 +131,9 @@ def test_enter_account__first_failing_check_speaks(account, owner, support_staff
     )
     assert "permission to enter merchant accounts" in ENTER_ACCOUNT.denial(
         request_as(plain_staff), account
+    )
+    assert "needs two-factor sign-in" in ENTER_ACCOUNT.denial(
+        request_as(support_staff, two_factor=False), account
     )
     assert "has not granted access" in ENTER_ACCOUNT.denial(request_as(support_staff), account)
     GrantFactory(account=account, granted_by=owner)

@@ -18,6 +18,7 @@ from tests.remote_access.test_support_sessions import enter_url
 
 # Views anyone may reach without an account: signing in and out, resetting a password.
 PUBLIC = {
+    "admin_login_redirect",
     "accounts:login",
     "accounts:login_verify",
     "accounts:invitation_accept",

@@ -181,6 +181,9 @@ def _merchant_replaces(account, owner, grant):
 
 
 def _clock_passes_expiry(account, owner, grant, time_machine=None):
+    # A grant ending in five minutes; the clock moves six (inside the staff idle limit).
+    grant.expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    grant.save()
     time_machine.move_to(grant.expires_at + dt.timedelta(seconds=1), tick=False)
 
 
@@ -201,9 +204,10 @@ def _staff_no_longer_staff(account, owner, grant):
     staff.save()
 
 
-def _session_too_old(account, owner, grant, time_machine=None):
+def _session_too_old(account, owner, grant, time_machine=None, settings=None):
+    settings.REPRESENTATIVE_SESSION_MAX_AGE = dt.timedelta(minutes=10)
     session = RepresentativeSession.objects.get()
-    time_machine.move_to(session.started_at + dt.timedelta(hours=8), tick=False)
+    time_machine.move_to(session.started_at + dt.timedelta(minutes=10), tick=False)
 
 
 @pytest.mark.parametrize(
@@ -219,14 +223,13 @@ def _session_too_old(account, owner, grant, time_machine=None):
     ],
 )
 def test_mid_session__very_next_request_ends_it_with_the_reason(
-    change, reason, rep_client, account, owner, live, time_machine
+    change, reason, rep_client, account, owner, live, time_machine, settings
 ):
     assert rep_client.get("/settings/").status_code == 200
     key_before = rep_client.session.session_key
-    if "time_machine" in change.__code__.co_varnames:
-        change(account, owner, live, time_machine=time_machine)
-    else:
-        change(account, owner, live)
+    extra = {"time_machine": time_machine, "settings": settings}
+    wanted = change.__code__.co_varnames[: change.__code__.co_argcount]
+    change(account, owner, live, **{name: extra[name] for name in wanted if name in extra})
 
     response = rep_client.get("/settings/")
 
