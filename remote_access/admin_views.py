@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
+from accounts.ratelimit import post_over_limit, rate_limited_response
 
 from .middleware import SESSION_KEY
 from .permissions import (
@@ -33,6 +34,8 @@ from .services import (
     remote_access_enable,
     session_start,
 )
+
+ENTER_POSTS_PER_MINUTE = 10
 
 
 class EnterAccountForm(forms.Form):
@@ -120,6 +123,8 @@ class AccountAdminViews:
         refusal = self._check(request, account, ENTER_ACCOUNT)
         if refusal is not None:
             return refusal
+        if post_over_limit(request, "enter-account", limit=ENTER_POSTS_PER_MINUTE):
+            return rate_limited_response(request)
         signed_in_at = request.session.get(AUTHENTICATED_AT, 0)
         needs_password = time.time() - signed_in_at > settings.STAFF_REAUTH_AFTER.total_seconds()
         form = EnterAccountForm(

@@ -2,6 +2,7 @@ import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, refuse, render_refusal, requires
+from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
 from .forms import ContactSupportForm, GrantPeriodForm
@@ -31,6 +33,8 @@ from .services import (
 )
 
 ACCESS_SAVED = _("Support access saved.")
+# Granting and removing are deliberate acts; a burst of them is a script or a stuck button.
+REMOTE_ACCESS_POSTS_PER_MINUTE = 10
 ACCESS_REMOVED = _("Support access removed. Support can no longer enter your account.")
 
 
@@ -47,6 +51,7 @@ def _page_number(request: HttpRequest) -> int:
 
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.MANAGE_REMOTE_ACCESS)
 @require_http_methods(["GET", "POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def security(request: HttpRequest) -> HttpResponse:
     account = request.account
     if request.method == "POST" and account.remote_access_disabled:
@@ -93,6 +98,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.MANAGE_REMOTE_ACCESS)
 @require_http_methods(["GET", "POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
     grant = get_object_or_404(RemoteAccessGrant, pk=grant_id, account=request.account)
     if request.method == "POST":
@@ -150,6 +156,7 @@ def grant_access_link(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.CONTACT_SUPPORT)
 @require_http_methods(["GET", "POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.account, request.actor
     grant = live_grant(account=account)
@@ -212,6 +219,7 @@ def contact_sent(request: HttpRequest, request_id: int) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@login_required
 def representative_exit(request: HttpRequest) -> HttpResponse:
     """The banner's Exit button: end the visit and go back to the account in admin."""
     session = getattr(request, "representative_session", None)

@@ -76,6 +76,14 @@ def pytest_runtest_setup(item) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _audit_trail_flushable(request):
     """Let transactional tests empty the append-only access-event table afterwards.
 

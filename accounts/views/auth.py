@@ -21,6 +21,7 @@ from django_otp import login as otp_login
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
+from ..ratelimit import attempts, client_ip, record_attempt, reset_attempts
 from ..services import (
     MFAError,
     TeamError,
@@ -47,13 +48,40 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return reverse("accounts:home")
 
 
+LOGIN_FAILURE_LIMIT = 5
+LOGIN_LOCKOUT_SECONDS = 15 * 60
+LOCKED_OUT = _("Too many failed sign-ins. Wait 15 minutes and try again, or reset your password.")
+
+
+def _login_idents(request: HttpRequest) -> list[tuple[str, str]]:
+    email = request.POST.get("username", "").strip().lower()[:254]
+    return [("login-email", email), ("login-ip", client_ip(request))]
+
+
 class SignInView(LoginView):
-    """Password first; with two-factor on, the code on a second page before signing in."""
+    """Password first; with two-factor on, the code on a second page before signing in.
+
+    Five failures for an email (or from an address) lock sign-in there for 15 minutes.
+    """
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        if any(attempts(*ident) >= LOGIN_FAILURE_LIMIT for ident in _login_idents(request)):
+            # Not even checked: a locked sign-in gives no hint whether the password was right.
+            form = self.form_class(request, initial={"username": request.POST.get("username", "")})
+            context = self.get_context_data(form=form, locked_message=LOCKED_OUT)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        for ident in _login_idents(self.request):
+            record_attempt(*ident, window=LOGIN_LOCKOUT_SECONDS)
+        return super().form_invalid(form)
+
     def form_valid(self, form):
+        reset_attempts(*_login_idents(self.request)[0])
         user = form.get_user()
         if not user_has_mfa(user=user):
             return super().form_valid(form)

@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -15,39 +15,7 @@ from remote_access.models import AccessEvent, RemoteAccessGrant
 from tests.accounts.factories import MembershipFactory
 from tests.remote_access.factories import SupportRequestFactory
 from tests.remote_access.test_support_sessions import enter_url
-
-# Views anyone may reach without an account: signing in and out, resetting a password.
-PUBLIC = {
-    "admin_login_redirect",
-    "accounts:login",
-    "accounts:login_verify",
-    "accounts:invitation_accept",
-    "accounts:logout",
-    "accounts:password_reset",
-    "accounts:password_reset_done",
-    "accounts:password_reset_confirm",
-    "accounts:password_reset_complete",
-}
-
-
-def merchant_views() -> list[tuple[str, URLPattern]]:
-    """Every named view of the merchant site (everything outside /admin/)."""
-    found = []
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                if pattern.namespace == "admin":
-                    continue
-                inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
-                walk(pattern.url_patterns, inner or namespace)
-            elif pattern.name:
-                found.append(
-                    (f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern)
-                )
-
-    walk(get_resolver().url_patterns, "")
-    return found
+from tests.urlconf import PUBLIC, merchant_views
 
 
 def test_every_merchant_view_declares_a_capability():
