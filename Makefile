@@ -12,7 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# axe-core, injected by the browser tests to check accessibility (npm, from package-lock.json).
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks in the browser tests will be skipped"; fi
+
+install: $(STAMP) node_modules/axe-core/axe.min.js
 
 ## Run the site with demo data, a Celery worker and beat, on embedded defaults.
 run: install

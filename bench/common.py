@@ -26,6 +26,8 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # DEBUG is off, as in production: pages need the hashed static files' manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     # Tasks the services queue go to a Redis database of the benchmark's own, purged after,
     # so publishing costs what it costs in production and no worker ever runs them.
     from config.celery_app import app

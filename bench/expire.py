@@ -36,9 +36,9 @@ def make_overdue_grants(count: int) -> None:
         cursor.execute(
             """
             INSERT INTO accounts_account
-                (name, timezone, plan, created_at, remote_access_disabled,
+                (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
                  remote_access_disabled_reason)
-            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, ''
+            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
             FROM generate_series(1, %s) AS n
             """,
             [count],

@@ -1,8 +1,10 @@
+import base64
 import secrets
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Account, Membership, User
 from accounts.roles import Role
@@ -17,6 +19,8 @@ MEMBERS = [
     ("analyst@acme.test", "Andy Analyst", "Acme Store", Role.ANALYST),
     ("owner@globex.test", "Greta Globex", "Globex", Role.OWNER),
 ]
+# Demo staff sign in with two-factor, as all staff must: add this key to an authenticator app.
+DEMO_STAFF_TOTP_KEY = "4c617463686b65792064656d6f2073746166662121"[:40]
 STAFF = [
     ("support@latchkey.test", "Sam Support"),
     ("csm@latchkey.test", "Casey Success"),
@@ -50,6 +54,11 @@ class Command(BaseCommand):
         }
         for email, full_name in STAFF:
             users[email] = self._user(email, full_name, password, is_staff=True)
+            TOTPDevice.objects.get_or_create(
+                user=users[email],
+                confirmed=True,
+                defaults={"name": "Demo authenticator", "key": DEMO_STAFF_TOTP_KEY},
+            )
         if not accounts["Acme Store"].integrations.exists():
             integration_create(
                 account=accounts["Acme Store"],
@@ -65,6 +74,8 @@ class Command(BaseCommand):
         for email, _full_name in STAFF:
             self.stdout.write(f"  {email:<24} {settings.VENDOR_NAME} staff (admin at /admin/)")
         self.stdout.write(f"  password: {password}")
+        demo_key = base64.b32encode(bytes.fromhex(DEMO_STAFF_TOTP_KEY)).decode()
+        self.stdout.write(f"  staff two-factor key (add it to an authenticator app): {demo_key}")
 
     def _user(self, email: str, full_name: str, password: str, *, is_staff: bool = False) -> User:
         user = User.objects.filter(email=email).first()
