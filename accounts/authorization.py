@@ -5,10 +5,13 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from .actors import Actor
+from .models import Account
 from .roles import Capability
 from .signals import capability_denied
 
@@ -92,3 +95,12 @@ class CapabilityRequiredMixin:
         if refusal is not None:
             return refusal
         return super().dispatch(request, *args, **kwargs)
+
+
+def require_capability(actor: Actor, account: Account, capability: Capability) -> None:
+    """For services: refuse an actor of another account, or one without the capability.
+
+    Views check first; services check again so that no caller can forget.
+    """
+    if actor.account.pk != account.pk or not actor.can(capability):
+        raise PermissionDenied(actor.denial_message(capability))

@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.authorization import require_capability
 from accounts.models import Account
 from accounts.plans import plan_details
 from accounts.roles import Capability
@@ -180,16 +181,9 @@ def _check_utf8(content: bytes, chunk: int = 1 << 20) -> None:
     decoder.decode(b"", final=True)
 
 
-def _require(actor: Actor, account: Account) -> None:
-    if actor.account.pk != account.pk or not actor.can(Capability.IMPORT_DATA):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(actor.denial_message(Capability.IMPORT_DATA))
-
-
 def import_prepare(*, account: Account, actor: Actor, file_name: str, content: bytes) -> ImportJob:
     """Check the file and keep it for a preview; nothing is imported yet."""
-    _require(actor, account)
+    require_capability(actor, account, Capability.IMPORT_DATA)
     if len(content) > MAX_BYTES:
         raise ImportRefused(_("The file is larger than 20 MB. Split it and import the parts."))
     try:
@@ -237,7 +231,7 @@ def import_preview(*, job: ImportJob) -> tuple[list[str], list[dict]]:
 
 @transaction.atomic
 def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
-    _require(actor, job.account)
+    require_capability(actor, job.account, Capability.IMPORT_DATA)
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
         status=ImportJob.Status.QUEUED
     )

@@ -2,6 +2,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.authorization import require_capability
 from accounts.models import Account
 from accounts.roles import Capability
 
@@ -15,13 +16,6 @@ class SegmentError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _require(actor: Actor, account: Account) -> None:
-    if actor.account.pk != account.pk or not actor.can(Capability.EDIT_SEGMENTS):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(actor.denial_message(Capability.EDIT_SEGMENTS))
 
 
 def _stored(conditions: list[Condition]) -> list[dict]:
@@ -41,7 +35,7 @@ def segment_save(
     conditions: list[Condition],
     segment: Segment | None = None,
 ) -> Segment:
-    _require(actor, account)
+    require_capability(actor, account, Capability.EDIT_SEGMENTS)
     segment = segment or Segment(account=account)
     segment.name = name
     segment.match = match
@@ -57,5 +51,5 @@ def segment_save(
 
 @transaction.atomic
 def segment_delete(*, account: Account, actor: Actor, segment: Segment) -> None:
-    _require(actor, account)
+    require_capability(actor, account, Capability.EDIT_SEGMENTS)
     Segment.objects.filter(account=account, pk=segment.pk).delete()

@@ -1,4 +1,3 @@
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, requires
+from accounts.csv_export import csv_download
 from accounts.roles import Capability
 
 from .forms import ConditionFormSet, SegmentForm, UploadForm, condition_initial
@@ -98,25 +98,16 @@ def import_progress(request: HttpRequest, job_id: int) -> JsonResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @requires(Capability.IMPORT_DATA)
 @require_http_methods(["GET"])
 def import_rejections(request: HttpRequest, job_id: int) -> StreamingHttpResponse:
     job = _job(request, job_id)
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(["line", "email", "reason"])
-        for line, email, reason in job.rejections.values_list("line", "email", "reason").iterator():
-            yield writer.writerow([line, email, reason])
+    def rows() -> Iterator[list]:
+        yield ["line", "email", "reason"]
+        yield from job.rejections.values_list("line", "email", "reason").iterator()
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    return response
+    return csv_download(rows(), filename=f"import-{job.pk}-rejected.csv")
 
 
 # --- segments -------------------------------------------------------------------------------

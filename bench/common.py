@@ -65,3 +65,37 @@ def empty_tables(*tables: str) -> None:
 def ratio_line(name: str, value: float, baseline: float, target: str) -> str:
     ratio = value / baseline
     return f"{name}: {value:.3f}s vs {baseline:.3f}s baseline = {ratio:.2f}x (target {target})"
+
+
+SHOP_TABLES = (
+    "remote_access_accessevent",
+    "remote_access_representativesession",
+    "remote_access_remoteaccessgrant",
+    "remote_access_supportrequest",
+    "accounts_membership",
+    "accounts_account",
+)
+
+
+def shop_with_live_grant():
+    """An empty "Acme Store" whose Owner granted 7 days of access just now: (account, owner)."""
+    from django.utils import timezone
+
+    from accounts.models import Account, Membership, User
+    from remote_access.models import RemoteAccessGrant
+
+    empty_tables(*SHOP_TABLES)
+    account = Account.objects.create(name="Acme Store", timezone="America/New_York")
+    owner, _ = User.objects.get_or_create(
+        email="owner@bench.test", defaults={"full_name": "Olivia"}
+    )
+    Membership.objects.create(user=owner, account=account, role="owner")
+    now = timezone.now()
+    RemoteAccessGrant.objects.create(
+        account=account,
+        granted_by=owner,
+        granted_at=now,
+        expires_at=now + timezone.timedelta(days=7),
+        duration="7d",
+    )
+    return account, owner

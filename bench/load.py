@@ -20,39 +20,19 @@ import tempfile
 import time
 import urllib.request
 
-from common import ROOT, empty_tables, setup_django
+from common import ROOT, SHOP_TABLES, empty_tables, setup_django, shop_with_live_grant
 
 PORT = 8765
-TABLES = (
-    "remote_access_accessevent",
-    "remote_access_representativesession",
-    "remote_access_remoteaccessgrant",
-    "accounts_membership",
-    "accounts_account",
-)
 
 
 def signed_in_owner_cookie() -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
-    from django.utils import timezone
 
-    from accounts.models import Account, Membership, User
-    from remote_access.models import AccessEvent, RemoteAccessGrant
+    from remote_access.models import AccessEvent
 
-    empty_tables(*TABLES)
-    account = Account.objects.create(name="Acme Store", timezone="America/New_York")
-    owner, _ = User.objects.get_or_create(email="owner@load.test", defaults={"full_name": "Olivia"})
-    Membership.objects.create(user=owner, account=account, role="owner")
-    now = timezone.now()
-    RemoteAccessGrant.objects.create(
-        account=account,
-        granted_by=owner,
-        granted_at=now,
-        expires_at=now + timezone.timedelta(days=7),
-        duration="7d",
-    )
+    account, owner = shop_with_live_grant()
     AccessEvent.objects.bulk_create(
         AccessEvent(account=account, kind="granted", summary=f"Event {n}") for n in range(1000)
     )
@@ -186,7 +166,7 @@ def main() -> None:
         f"load: security tab / bare view = {page['rps'] / bare['rps']:.2f} (target >= 0.5), "
         f"{args.connections} connections, {args.seconds}s each, 2 gunicorn workers x 8 threads"
     )
-    empty_tables(*TABLES)
+    empty_tables(*SHOP_TABLES)
 
 
 if __name__ == "__main__":

@@ -13,16 +13,7 @@ import argparse
 import statistics
 import time
 
-from common import empty_tables, setup_django
-
-TABLES = (
-    "remote_access_accessevent",
-    "remote_access_representativesession",
-    "remote_access_remoteaccessgrant",
-    "remote_access_supportrequest",
-    "accounts_membership",
-    "accounts_account",
-)
+from common import SHOP_TABLES, empty_tables, setup_django, shop_with_live_grant
 
 
 def measure(client, url: str, requests: int) -> tuple[int, float]:
@@ -66,31 +57,17 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     from django.test import Client
+    from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.models import Account, Membership, User
-    from remote_access.models import RemoteAccessGrant
+    from accounts.models import Membership, User
     from remote_access.services.staff import staff_member_set_team
 
-    empty_tables(*TABLES)
-    account = Account.objects.create(name="Acme Store", timezone="America/New_York")
-    owner, _ = User.objects.get_or_create(
-        email="owner@bench.test", defaults={"full_name": "Olivia"}
-    )
+    account, owner = shop_with_live_grant()
     admin, _ = User.objects.get_or_create(email="admin@bench.test", defaults={"full_name": "Adam"})
-    Membership.objects.create(user=owner, account=account, role="owner")
     Membership.objects.create(user=admin, account=account, role="admin")
-    from django.utils import timezone
-
     now = timezone.now()
-    RemoteAccessGrant.objects.create(
-        account=account,
-        granted_by=owner,
-        granted_at=now,
-        expires_at=now + timezone.timedelta(days=7),
-        duration="7d",
-    )
     owner_client = Client(HTTP_HOST="localhost")
     owner_client.force_login(owner)
 
@@ -146,7 +123,7 @@ def main() -> None:
         f"(+{rep_queries - admin_queries}, target <= 1), median {rep_time * 1000:.1f} vs "
         f"{admin_time * 1000:.1f} ms = {rep_time / admin_time:.2f}x (target <= 1.15)"
     )
-    empty_tables(*TABLES)
+    empty_tables(*SHOP_TABLES)
 
 
 if __name__ == "__main__":

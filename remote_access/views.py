@@ -1,4 +1,3 @@
-import csv
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, refuse, render_refusal, requires
+from accounts.csv_export import csv_download
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
@@ -112,39 +112,24 @@ def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
     return render(request, "remote_access/grant_remove.html", {"grant": grant})
 
 
-def _csv_safe(value: str) -> str:
-    # A cell that starts like a formula is shown as text by spreadsheet programs.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @requires(Capability.EXPORT_ACCESS_HISTORY)
 @require_http_methods(["GET"])
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     account = request.account
-    writer = csv.writer(_Echo())
 
-    def rows() -> Iterator[str]:
-        yield writer.writerow(["time", "time_zone", "event", "by", "summary"])
+    def rows() -> Iterator[list]:
+        yield ["time", "time_zone", "event", "by", "summary"]
         for created_at, kind, actor_description, summary in access_history_rows(account=account):
             local = created_at.astimezone(account.tzinfo)
-            yield writer.writerow(
-                [
-                    local.isoformat(timespec="seconds"),
-                    account.timezone,
-                    kind,
-                    _csv_safe(actor_description),
-                    _csv_safe(summary),
-                ]
-            )
+            yield [
+                local.isoformat(timespec="seconds"),
+                account.timezone,
+                kind,
+                actor_description,
+                summary,
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="access-history.csv"'
-    return response
+    return csv_download(rows(), filename="access-history.csv")
 
 
 @requires(Capability.VIEW_ACCOUNT)

@@ -235,3 +235,21 @@ def browser_login(page, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def current_totp_code(user) -> str:
+    """What the user's authenticator app shows right now."""
+    from django_otp.oath import TOTP
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{TOTP(device.bin_key).token():06d}"
+
+
+def browser_login_staff(page, user, password: str) -> None:
+    """Staff sign in from /admin/: the site's sign-in, password then two-factor code."""
+    page.goto("/admin/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code", exact=True).fill(current_totp_code(user))
+    page.get_by_role("button", name="Sign in").click()

@@ -12,7 +12,7 @@ from accounts.roles import Role
 from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import PASSWORD, AccountFactory, MembershipFactory, StaffUserFactory
 from tests.audience.factories import SegmentFactory
-from tests.conftest import browser_login, with_authenticator
+from tests.conftest import browser_login, browser_login_staff, with_authenticator
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,12 +30,6 @@ def assert_accessible(page, what: str) -> None:
     assert serious == [], f"{what}: " + json.dumps(
         [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in serious], indent=1
     )
-
-
-def staff_code(user) -> str:
-    from django_otp.oath import TOTP
-
-    return f"{TOTP(user.totpdevice_set.get().bin_key).token():06d}"
 
 
 def test_owner_grants_by_support_request_support_visits_owner_reads_and_removes(
@@ -87,12 +81,7 @@ def test_owner_grants_by_support_request_support_visits_owner_reads_and_removes(
     support = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     desk = support.new_page()
     desk.set_default_timeout(10_000)
-    desk.goto("/admin/")
-    desk.get_by_label("Email").fill("support@latchkey.test")
-    desk.get_by_label("Password").fill(PASSWORD)
-    desk.get_by_role("button", name="Sign in").click()
-    desk.get_by_label("Code", exact=True).fill(staff_code(staff))
-    desk.get_by_role("button", name="Sign in").click()
+    browser_login_staff(desk, staff, PASSWORD)
     desk.goto(reverse("admin:accounts_account_change", args=[account.pk]))
     desk.screenshot(path=str(SCREENSHOTS / "admin-account-page.png"), full_page=True)
     desk.get_by_role("link", name="Enter account").click()

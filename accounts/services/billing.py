@@ -4,11 +4,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..actors import Actor
+from ..authorization import require_capability
 from ..models import Account, Plan, PlanChange
 from ..plans import plan_details
 from ..roles import Capability
 from ..signals import plan_change_checks
-from .team import TeamError, require_capability
+from .team import TeamError
 
 UNKNOWN_PLAN = _("There is no such plan. Choose Free, Growth or Pro.")
 

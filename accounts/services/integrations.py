@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..actors import Actor
+from ..authorization import require_capability
 from ..crypto import decrypt, encrypt
 from ..models import Account, ApiKey, Integration
 from ..roles import Capability
-from .team import require_capability
 
 API_KEY_PREFIX = "lk_"
 

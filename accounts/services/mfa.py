@@ -12,9 +12,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from ..actors import Actor
+from ..authorization import require_capability
 from ..models import Account, Membership, User
 from ..roles import Capability
-from .team import require_capability, team_event_record
+from .team import team_event_record
 
 RECOVERY_CODE_COUNT = 10
 DEVICE_NAME = "Authenticator app"

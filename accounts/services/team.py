@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..actors import Actor
+from ..authorization import require_capability
 from ..models import INVITATION_LIFETIME_DAYS, Account, Invitation, Membership, TeamEvent, User
 from ..roles import Capability, Role
 
@@ -44,13 +45,6 @@ def team_event_record(*, account: Account, actor: Actor | None, summary: str) ->
         actor_description=actor.description if actor else "",
         summary=summary[:500],
     )
-
-
-def require_capability(actor: Actor, account: Account, capability: Capability) -> None:
-    if actor.account.pk != account.pk or not actor.can(capability):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(actor.denial_message(capability))
 
 
 def _may_touch_owners(actor: Actor) -> bool:

@@ -2,13 +2,11 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.models import Account, User
-from accounts.roles import Capability
 
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 
@@ -34,12 +32,6 @@ class RemoteAccessError(Exception):
 
 def lock_account(account: Account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
-
-
-def require_manager(actor: Actor, account: Account) -> None:
-    # The views check this too; the service refuses on its own so no caller can forget.
-    if actor.account.pk != account.pk or not actor.can(Capability.MANAGE_REMOTE_ACCESS):
-        raise PermissionDenied(actor.denial_message(Capability.MANAGE_REMOTE_ACCESS))
 
 
 def event_record(

@@ -8,7 +8,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
+from accounts.authorization import require_capability
 from accounts.models import Account
+from accounts.roles import Capability
 
 from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from ..periods import expires_at_for
@@ -19,7 +21,6 @@ from .common import (
     RemoteAccessError,
     event_record,
     lock_account,
-    require_manager,
 )
 from .expiry import grant_expire
 from .sessions import sessions_end_for_grant
@@ -59,7 +60,7 @@ def access_grant(
     access"). If it is no longer the active one — a double submit, or another admin acting
     meanwhile — nothing changes and they are told so.
     """
-    require_manager(actor, account)
+    require_capability(actor, account, Capability.MANAGE_REMOTE_ACCESS)
     account = lock_account(account)
     if account.remote_access_disabled:
         raise RemoteAccessError(REMOTE_ACCESS_OFF)
@@ -130,7 +131,7 @@ def access_grant(
 @transaction.atomic
 def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAccessGrant:
     """End the live grant `grant_id` now. Support's next request ends their session."""
-    require_manager(actor, account)
+    require_capability(actor, account, Capability.MANAGE_REMOTE_ACCESS)
     account = lock_account(account)
     grant = RemoteAccessGrant.objects.select_for_update().get(account=account, pk=grant_id)
     now = timezone.now()

@@ -7,19 +7,12 @@ from accounts.roles import Role
 from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import PASSWORD, AccountFactory, MembershipFactory, StaffUserFactory
 from tests.audience.factories import SegmentFactory
-from tests.conftest import browser_login, with_authenticator
+from tests.conftest import browser_login, browser_login_staff, with_authenticator
 from tests.remote_access.factories import GrantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = "tests/screenshots"
-
-
-def current_code(user) -> str:
-    from django_otp.oath import TOTP
-
-    device = user.totpdevice_set.get()
-    return f"{TOTP(device.bin_key).token():06d}"
 
 
 def test_support_enters_is_refused_acts_exits_and_the_owner_reads_it(browser, live_server):
@@ -43,13 +36,7 @@ def test_support_enters_is_refused_acts_exits_and_the_owner_reads_it(browser, li
     support = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
     page = support.new_page()
     page.set_default_timeout(10_000)
-    page.goto("/admin/")
-    # Staff sign in through the site's sign-in: password, then the code from their app.
-    page.get_by_label("Email").fill("support@latchkey.test")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Code", exact=True).fill(current_code(staff))
-    page.get_by_role("button", name="Sign in").click()
+    browser_login_staff(page, staff, PASSWORD)
     page.get_by_role("rowheader", name="Accounts").get_by_role("link").click()
     expect(page.get_by_text(re.compile("Live until"))).to_be_visible()
     page.get_by_role("link", name="Acme Store").click()
