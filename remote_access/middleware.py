@@ -87,7 +87,9 @@ class RepresentativeMiddleware:
         request.actor = RepresentativeActor.for_session(session)
         request.account = session.account
         request.representative_session = session
-        if request.method in SAFE_METHODS:
+        # Only the merchant site is the merchant's business: the staff's own admin pages
+        # (signing out, say) are not written to the account's history.
+        if request.method in SAFE_METHODS or request.path.startswith(reverse("admin:index")):
             return self.get_response(request)
         return self._audited(request, session)
 

@@ -105,3 +105,4 @@ def test_signing_out__ends_the_visit(support_staff, client_for, account, live):
     session = RepresentativeSession.objects.get()
     assert session.end_reason == RepresentativeSession.EndReason.SIGNED_OUT
     assert account.access_events.filter(kind="session_ended").count() == 1
+    assert not account.access_events.filter(kind="action_performed").exists()
