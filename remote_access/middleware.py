@@ -67,12 +67,13 @@ class RepresentativeMiddleware:
 
         now = timezone.now()
         session = representative_session_state(session_id=session_id, user=request.user, now=now)
+        if session is not None:
+            session.staff_user = request.user  # the same row; spares a query
         reason = (
             EndReason.EXIT if session is None else end_reason(session, user=request.user, now=now)
         )
         if reason is not None:
             if session is not None:
-                session.staff_user = request.user
                 ended_now = session_end(session=session, reason=reason)
                 label = EndReason(reason).label
                 if ended_now or reason != EndReason.EXIT:
@@ -83,7 +84,6 @@ class RepresentativeMiddleware:
                     )
             return leave_account(request, session)
 
-        session.staff_user = request.user
         request.actor = RepresentativeActor.for_session(session)
         request.account = session.account
         request.representative_session = session

@@ -3,7 +3,15 @@
 import datetime as dt
 
 from django.contrib.auth.models import Permission
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 
 from accounts.models import Account, User
@@ -115,14 +123,15 @@ def representative_session_state(
     )
 
 
+def _live_grant_of(account_ref: str) -> QuerySet[RemoteAccessGrant]:
+    return RemoteAccessGrant.objects.filter(live_condition(), account=OuterRef(account_ref))
+
+
 def live_grant_exists(*, account_ref: str = "pk") -> Exists:
     """For annotating accounts (admin lists): does the account have a live grant now?"""
-    return Exists(RemoteAccessGrant.objects.filter(live_condition(), account=OuterRef(account_ref)))
+    return Exists(_live_grant_of(account_ref))
 
 
 def live_grant_column(field: str, *, account_ref: str = "pk") -> Subquery:
-    return Subquery(
-        RemoteAccessGrant.objects.filter(live_condition(), account=OuterRef(account_ref)).values(
-            field
-        )[:1]
-    )
+    """For annotating accounts: one field of the live grant (None without one)."""
+    return Subquery(_live_grant_of(account_ref).values(field)[:1])

@@ -103,12 +103,33 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("accounts:settings_team")
 
 
+def _member(request: HttpRequest, member_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("user"), account=request.account, pk=member_id
+    )
+
+
+def _confirm_page(
+    request: HttpRequest, membership: Membership, *, title: str, explanation: str, button: str
+) -> HttpResponse:
+    """The page that asks before a change to a member (and is all there is without JS)."""
+    return render(
+        request,
+        "accounts/member_confirm.html",
+        {
+            "active_tab": "team",
+            "membership": membership,
+            "title": title,
+            "explanation": explanation,
+            "button": button,
+        },
+    )
+
+
 @requires(Capability.MANAGE_USERS)
 @require_http_methods(["GET", "POST"])
 def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), account=request.account, pk=member_id
-    )
+    membership = _member(request, member_id)
     if request.method == "POST":
         try:
             member_remove(account=request.account, actor=request.actor, member_id=membership.pk)
@@ -119,25 +140,19 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
                 request, _("%(name)s was removed.") % {"name": membership.user.full_name}
             )
         return redirect("accounts:settings_team")
-    return render(
+    return _confirm_page(
         request,
-        "accounts/member_confirm.html",
-        {
-            "active_tab": "team",
-            "membership": membership,
-            "title": _("Remove %(name)s?") % {"name": membership.user.full_name},
-            "explanation": _("They lose access to this account at once. Their history stays."),
-            "button": _("Remove"),
-        },
+        membership,
+        title=_("Remove %(name)s?") % {"name": membership.user.full_name},
+        explanation=_("They lose access to this account at once. Their history stays."),
+        button=_("Remove"),
     )
 
 
 @requires(Capability.RESET_MFA)
 @require_http_methods(["GET", "POST"])
 def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = get_object_or_404(
-        Membership.objects.select_related("user"), account=request.account, pk=member_id
-    )
+    membership = _member(request, member_id)
     if request.method == "POST":
         mfa_reset_member(account=request.account, actor=request.actor, member_id=membership.pk)
         messages.success(
@@ -146,20 +161,15 @@ def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
             % {"name": membership.user.full_name},
         )
         return redirect("accounts:settings_team")
-    return render(
+    return _confirm_page(
         request,
-        "accounts/member_confirm.html",
-        {
-            "active_tab": "team",
-            "membership": membership,
-            "title": _("Reset two-factor sign-in of %(name)s?")
-            % {"name": membership.user.full_name},
-            "explanation": _(
-                "Their authenticator app and recovery codes stop working now. Use this when "
-                "they lost their phone; they set it up again afterwards."
-            ),
-            "button": _("Reset"),
-        },
+        membership,
+        title=_("Reset two-factor sign-in of %(name)s?") % {"name": membership.user.full_name},
+        explanation=_(
+            "Their authenticator app and recovery codes stop working now. Use this when "
+            "they lost their phone; they set it up again afterwards."
+        ),
+        button=_("Reset"),
     )
 
 

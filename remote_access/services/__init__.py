@@ -12,7 +12,7 @@ from .common import (
 from .expiry import (
     expiry_notices_requeue_owed,
     expiry_warnings_queue,
-    grant_expire,
+    grant_expire_if_overdue,
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
@@ -36,7 +36,7 @@ __all__ = [
     "event_record",
     "expiry_notices_requeue_owed",
     "expiry_warnings_queue",
-    "grant_expire",
+    "grant_expire_if_overdue",
     "grants_expire_due",
     "remote_access_disable",
     "remote_access_enable",

@@ -15,11 +15,14 @@ from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition
 
 
-def grant_expire(*, grant: RemoteAccessGrant) -> None:
-    """Mark one overdue active grant expired and log it, as the sweep would."""
-    _expire_batch(now=timezone.now(), limit=1, grant_id=grant.pk)
+def grant_expire_if_overdue(*, grant: RemoteAccessGrant, now: dt.datetime) -> bool:
+    """Expire and log a grant (whose row the caller has locked) that the sweep has not reached
+    yet; the same statement as the sweep decides. Returns whether it did."""
+    if not _expire_batch(now=now, limit=1, grant_id=grant.pk):
+        return False
     grant.status = RemoteAccessGrant.Status.EXPIRED
     grant.ended_at = grant.expires_at
+    return True
 
 
 # Claim, expire and log a batch in one statement. The sweep must keep within 3x of a bare

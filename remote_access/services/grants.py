@@ -22,7 +22,7 @@ from .common import (
     event_record,
     lock_account,
 )
-from .expiry import grant_expire
+from .expiry import grant_expire_if_overdue
 from .sessions import sessions_end_for_grant
 
 
@@ -70,8 +70,7 @@ def access_grant(
         .filter(account=account, status=RemoteAccessGrant.Status.ACTIVE)
         .first()
     )
-    if current is not None and current.expires_at <= now:
-        grant_expire(grant=current)
+    if current is not None and grant_expire_if_overdue(grant=current, now=now):
         current = None
     if (current.pk if current else None) != expected_current_grant_id:
         raise RemoteAccessError(GRANT_CHANGED_MEANWHILE)
@@ -135,8 +134,7 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     account = lock_account(account)
     grant = RemoteAccessGrant.objects.select_for_update().get(account=account, pk=grant_id)
     now = timezone.now()
-    if grant.status == RemoteAccessGrant.Status.ACTIVE and grant.expires_at <= now:
-        grant_expire(grant=grant)
+    grant_expire_if_overdue(grant=grant, now=now)
     if grant.status != RemoteAccessGrant.Status.ACTIVE:
         raise RemoteAccessError(NOTHING_TO_REMOVE)
     grant.status = RemoteAccessGrant.Status.REVOKED
