@@ -1,6 +1,6 @@
 """Who is acting on a request: a member of the account, or someone another app plugs in.
 
-The middleware puts an `Actor` on `request.actor`. Views ask it `can(capability)`; they
+The middleware puts an `Actor` on `request.latchkey.actor`. Views ask it `can(capability)`; they
 never look at roles directly, so a support representative (defined in remote_access) is
 checked by the very same code as a member.
 """
@@ -39,6 +39,10 @@ class Actor:
     def description(self) -> str:
         """How the audit trail names this actor."""
         return f"{self.user.full_name} <{self.user.email}>"
+
+    def record_refusal(self, capability: Capability) -> None:
+        """Called when a view refuses this actor. A member's refusal is only the 403 page;
+        a representative (remote_access) writes it to the merchant's access history."""
 
     def denial_message(self, capability: Capability) -> str:
         return _(

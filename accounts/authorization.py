@@ -1,9 +1,20 @@
-"""The one guard every merchant view goes through: `requires` and `CapabilityRequiredMixin`."""
+"""The one guard every merchant view goes through.
+
+Every view of the merchant site declares who may reach it, with exactly one of:
+- `@requires(capability, unsafe=...)`: a member (or representative) of the current account
+  whose actor has `capability`, and `unsafe` as well for POST and other unsafe methods;
+- `@no_account`: anyone signed in, whatever their account (one's own profile, switching);
+- `@public`: anyone, signed in or not (signing in, accepting an invitation).
+
+The declaration is kept on the view as `view.access` (a `ViewAccess`), which the tests walk.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -11,9 +22,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from .actors import Actor
+from .context import context_of
+from .errors import ApplicationError
 from .models import Account
 from .roles import Capability
-from .signals import capability_denied
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MFA_REQUIRED = _(
@@ -35,10 +47,11 @@ def check_capability(
     """Return the refusal for this request, or None when the actor may go on."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    actor = request.actor
+    context = context_of(request)
+    actor = context.actor
     if actor is None:
         return render(request, "accounts/no_account.html", status=403)
-    if getattr(request, "mfa_setup_required", False):
+    if context.mfa_setup_required:
         messages.info(request, MFA_REQUIRED)
         return redirect("accounts:mfa_setup")
     for needed in capabilities_needed(request.method, capability, unsafe):
@@ -48,9 +61,10 @@ def check_capability(
 
 
 def refuse(request: HttpRequest, capability: Capability) -> HttpResponse:
-    """The 403 page for an actor who lacks `capability`; tells listeners (the audit trail)."""
-    actor = request.actor
-    capability_denied.send(sender=type(actor), request=request, actor=actor, capability=capability)
+    """The 403 page for an actor who lacks `capability`. The actor records the refusal where
+    it must be recorded (a representative's lands in the merchant's access history)."""
+    actor = context_of(request).actor
+    actor.record_refusal(capability)
     return render_refusal(request, actor.denial_message(capability))
 
 
@@ -63,7 +77,21 @@ def describe_action(request: HttpRequest, summary: str) -> None:
 
     Whoever audits the request (remote_access, for a support representative) writes it down.
     """
-    request.action_summary = summary
+    context_of(request).action_summary = summary
+
+
+@dataclass(frozen=True)
+class ViewAccess:
+    """Who may reach a view: see the module's docstring."""
+
+    sign_in: bool = True
+    capability: Capability | None = None
+    unsafe: Capability | None = None
+
+
+def _declare(view: Callable, access: ViewAccess) -> Callable:
+    view.access = access
+    return view
 
 
 def requires(capability: Capability, *, unsafe: Capability | None = None) -> Callable:
@@ -77,24 +105,25 @@ def requires(capability: Capability, *, unsafe: Capability | None = None) -> Cal
                 return refusal
             return view(request, *args, **kwargs)
 
-        guarded.required_capability = capability
-        guarded.required_capability_unsafe = unsafe
-        return guarded
+        return _declare(guarded, ViewAccess(capability=capability, unsafe=unsafe))
 
     return decorator
 
 
-class CapabilityRequiredMixin:
-    required_capability: Capability
-    required_capability_unsafe: Capability | None = None
+def no_account(view: Callable) -> Callable:
+    """Signed in is enough: the view belongs to the person, not to an account."""
+    return _declare(login_required(view), ViewAccess())
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        refusal = check_capability(
-            request, self.required_capability, self.required_capability_unsafe
-        )
-        if refusal is not None:
-            return refusal
-        return super().dispatch(request, *args, **kwargs)
+
+def public(view: Callable) -> Callable:
+    """Anyone may reach the view, signed in or not; it guards itself (a token, a pending
+    sign-in)."""
+    return _declare(view, ViewAccess(sign_in=False))
+
+
+class CapabilityMissing(ApplicationError, PermissionDenied):
+    """A service refused its caller. Also a PermissionDenied, so that a view that forgot its
+    own check still answers 403, never 500."""
 
 
 def require_capability(actor: Actor, account: Account, capability: Capability) -> None:
@@ -103,4 +132,4 @@ def require_capability(actor: Actor, account: Account, capability: Capability) -
     Views check first; services check again so that no caller can forget.
     """
     if actor.account.pk != account.pk or not actor.can(capability):
-        raise PermissionDenied(actor.denial_message(capability))
+        raise CapabilityMissing(actor.denial_message(capability))

@@ -2,12 +2,13 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from .context import context_of
 from .selectors import user_memberships
 
 
 def current_account(request: HttpRequest) -> dict:
-    actor = getattr(request, "actor", None)
-    account = getattr(request, "account", None)
+    context = context_of(request)
+    actor, account = context.actor, context.account
 
     def other_accounts() -> list:
         # Only a member switches accounts; a representative is pinned to the one they entered.

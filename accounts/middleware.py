@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from .actors import MemberActor
+from .context import context_of
 from .selectors import membership_for_session
 from .services.mfa import user_has_mfa
 
@@ -17,33 +18,31 @@ STAFF_SESSION_EXPIRED = _("Your staff session has expired. Sign in again to go o
 
 
 class CurrentAccountMiddleware:
-    """Put the current account and actor on the request.
+    """Put the current account and its member actor on `request.latchkey`.
 
-    Another middleware placed before this one (remote_access's representative middleware)
-    may already have set an actor; then this one leaves it alone.
+    During a support visit the visit middleware (earlier in the chain) has already put a
+    representative there; then this one leaves it alone.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if getattr(request, "actor", None) is None:
-            request.actor = None
-            request.account = None
-            if request.user.is_authenticated:
-                membership = membership_for_session(
-                    user=request.user, account_id=request.session.get(SESSION_ACCOUNT_KEY)
+        context = context_of(request)
+        if context.actor is None and request.user.is_authenticated:
+            membership = membership_for_session(
+                user=request.user, account_id=request.session.get(SESSION_ACCOUNT_KEY)
+            )
+            if membership is not None:
+                context.actor = MemberActor.for_membership(
+                    user=request.user, account=membership.account, role=membership.role
                 )
-                if membership is not None:
-                    request.actor = MemberActor.for_membership(
-                        user=request.user, account=membership.account, role=membership.role
-                    )
-                    request.account = membership.account
-                    # An account that requires two-factor sends members without it to set
-                    # it up before anything else (see authorization.check_capability).
-                    request.mfa_setup_required = membership.account.require_mfa and not (
-                        user_has_mfa(user=request.user)
-                    )
+                context.account = membership.account
+                # An account that requires two-factor sends members without it to set it up
+                # before anything else (see authorization.check_capability).
+                context.mfa_setup_required = membership.account.require_mfa and not (
+                    user_has_mfa(user=request.user)
+                )
         return self.get_response(request)
 
 

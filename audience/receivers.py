@@ -4,30 +4,13 @@ from decimal import Decimal
 
 from django.dispatch import receiver
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Account
-from accounts.signals import demo_data_seeded, plan_change_checks
+from accounts.signals import demo_data_seeded
 
 from .models import Profile, Segment
 
 DEMO_PROFILES = 500
-
-
-@receiver(plan_change_checks, dispatch_uid="audience.profiles_fit_the_plan")
-def profiles_fit_the_plan(sender, account, plan, **kwargs) -> str | None:
-    count = Profile.objects.filter(account=account).count()
-    if count <= plan.profile_limit:
-        return None
-    return _(
-        "You have %(count)s profiles; the %(plan)s plan allows %(limit)s. "
-        "Delete %(extra)s profiles first, or choose a bigger plan."
-    ) % {
-        "count": f"{count:,}",
-        "plan": plan.label,
-        "limit": f"{plan.profile_limit:,}",
-        "extra": f"{count - plan.profile_limit:,}",
-    }
 
 
 @receiver(demo_data_seeded, dispatch_uid="audience.seed_demo_audience")

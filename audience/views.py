@@ -22,7 +22,7 @@ from .services import SegmentError, segment_delete, segment_save
 @require_http_methods(["GET"])
 def profiles(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:100]
-    page = Paginator(profile_search(account=request.account, query=query), 50).get_page(
+    page = Paginator(profile_search(account=request.latchkey.account, query=query), 50).get_page(
         request.GET.get("page")
     )
     return render(request, "audience/profile_list.html", {"page": page, "query": query})
@@ -39,8 +39,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["file"]
         try:
             job = import_prepare(
-                account=request.account,
-                actor=request.actor,
+                account=request.latchkey.account,
+                actor=request.latchkey.actor,
                 file_name=upload.name,
                 content=upload.read(),
             )
@@ -51,13 +51,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "audience/import_upload.html",
-        {"form": form, "imports": account_imports(account=request.account)[:10]},
+        {"form": form, "imports": account_imports(account=request.latchkey.account)[:10]},
         status=400 if form.errors else 200,
     )
 
 
 def _job(request: HttpRequest, job_id: int) -> ImportJob:
-    return get_object_or_404(account_imports(account=request.account), pk=job_id)
+    return get_object_or_404(account_imports(account=request.latchkey.account), pk=job_id)
 
 
 @requires(Capability.IMPORT_DATA)
@@ -76,7 +76,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 @requires(Capability.IMPORT_DATA)
 @require_http_methods(["POST"])
 def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = import_confirm(job=_job(request, job_id), actor=request.actor)
+    job = import_confirm(job=_job(request, job_id), actor=request.latchkey.actor)
     describe_action(request, _("started importing %(file)s") % {"file": job.file_name})
     return redirect("audience:import_detail", job_id=job.pk)
 
@@ -120,8 +120,8 @@ def segments(request: HttpRequest) -> HttpResponse:
         request,
         "audience/segment_list.html",
         {
-            "segments": account_segments(account=request.account),
-            "can_edit": request.actor.can(Capability.EDIT_SEGMENTS),
+            "segments": account_segments(account=request.latchkey.account),
+            "can_edit": request.latchkey.actor.can(Capability.EDIT_SEGMENTS),
         },
     )
 
@@ -129,7 +129,7 @@ def segments(request: HttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SEGMENTS)
 @require_http_methods(["GET", "POST"])
 def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
-    account = request.account
+    account = request.latchkey.account
     segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
     stored = segment.conditions if segment else []
     if request.method == "POST":
@@ -153,7 +153,7 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
             try:
                 saved = segment_save(
                     account=account,
-                    actor=request.actor,
+                    actor=request.latchkey.actor,
                     name=form.cleaned_data["name"],
                     match=form.cleaned_data["match"],
                     conditions=parsed,
@@ -186,7 +186,7 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
             "form": form,
             "conditions": conditions,
             "preview": preview,
-            "can_edit": request.actor.can(Capability.EDIT_SEGMENTS),
+            "can_edit": request.latchkey.actor.can(Capability.EDIT_SEGMENTS),
         },
         status=400 if has_errors else 200,
     )
@@ -195,8 +195,8 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
 @requires(Capability.EDIT_SEGMENTS)
 @require_http_methods(["POST"])
 def segment_remove(request: HttpRequest, segment_id: int) -> HttpResponse:
-    segment = get_object_or_404(Segment, account=request.account, pk=segment_id)
-    segment_delete(account=request.account, actor=request.actor, segment=segment)
+    segment = get_object_or_404(Segment, account=request.latchkey.account, pk=segment_id)
+    segment_delete(account=request.latchkey.account, actor=request.latchkey.actor, segment=segment)
     describe_action(request, _("deleted segment %(name)s") % {"name": segment.name})
     messages.success(request, _("Segment “%(name)s” deleted.") % {"name": segment.name})
     return redirect("audience:segments")

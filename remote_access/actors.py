@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.roles import REPRESENTATIVE_CAPABILITIES, Capability
 
-from .models import RepresentativeSession, Team
+from .models import AccessEvent, RepresentativeSession, Team
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,18 @@ class RepresentativeActor(Actor):
     @property
     def description(self) -> str:
         return f"{self.user.full_name} <{self.user.email}> ({self.team_label})"
+
+    def record_refusal(self, capability: Capability) -> None:
+        from .services import event_record
+
+        event_record(
+            account=self.account,
+            kind=AccessEvent.Kind.ACTION_BLOCKED,
+            summary=f"{self.user.get_short_name()} was refused: {capability.label}",
+            actor=self,
+            grant=self.session.grant,
+            session=self.session,
+        )
 
     def denial_message(self, capability: Capability) -> str:
         return _(

@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.errors import ApplicationError
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
@@ -29,7 +30,6 @@ from .permissions import (
     BasePermission,
 )
 from .services import (
-    RemoteAccessError,
     remote_access_disable,
     remote_access_enable,
     session_start,
@@ -142,7 +142,7 @@ class AccountAdminViews:
                     source_ip=_client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
-            except RemoteAccessError as error:
+            except ApplicationError as error:
                 return self._refuse(request, account, error.message)
             request.session.cycle_key()
             request.session[SESSION_KEY] = session.pk
@@ -178,7 +178,7 @@ class AccountAdminViews:
                 remote_access_disable(
                     account=account, staff_user=request.user, reason=form.cleaned_data["reason"]
                 )
-            except RemoteAccessError as error:
+            except ApplicationError as error:
                 form.add_error("reason", error.message)
             else:
                 messages.success(request, _("Remote access is now off for this account."))

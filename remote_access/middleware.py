@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.authorization import SAFE_METHODS
+from accounts.context import context_of
 
 from .actors import RepresentativeActor
 from .models import AccessEvent, RepresentativeSession
@@ -84,9 +85,10 @@ class RepresentativeMiddleware:
                     )
             return leave_account(request, session)
 
-        request.actor = RepresentativeActor.for_session(session)
-        request.account = session.account
-        request.representative_session = session
+        context = context_of(request)
+        context.actor = RepresentativeActor.for_session(session)
+        context.account = session.account
+        context.visit = session
         # Only the merchant site is the merchant's business: the staff's own admin pages
         # (signing out, say) are not written to the account's history.
         if request.method in SAFE_METHODS or request.path.startswith(reverse("admin:index")):
@@ -100,7 +102,7 @@ class RepresentativeMiddleware:
         """Write what the POST did: the view's own words, or — for a view that redirected
         without saying — the address, so that no change goes unrecorded. A form shown again
         with errors changed nothing and is not recorded."""
-        summary = getattr(request, "action_summary", None)
+        summary = context_of(request).action_summary
         if summary is None and response.status_code in range(300, 400):
             summary = _("submitted %(path)s") % {"path": request.path}
         if summary is None:
@@ -110,7 +112,7 @@ class RepresentativeMiddleware:
             kind=AccessEvent.Kind.ACTION_PERFORMED,
             summary=_("%(name)s %(action)s")
             % {"name": session.staff_user.get_short_name(), "action": summary},
-            actor=request.actor,
+            actor=request.latchkey.actor,
             grant=session.grant,
             session=session,
         )
@@ -122,6 +124,6 @@ class RepresentativeMiddleware:
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)
-            elif response.status_code < 400 and getattr(request, "audit_action", True):
+            elif response.status_code < 400 and context_of(request).audited:
                 self._record_action(request, session, response)
         return response

@@ -1,27 +1,12 @@
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from accounts.signals import capability_denied, demo_data_seeded
+from accounts.signals import demo_data_seeded
 
 from .middleware import SESSION_KEY
-from .models import AccessEvent, RepresentativeSession
-from .services import event_record, session_end
+from .models import RepresentativeSession
+from .services import session_end
 from .services.staff import staff_member_set_team
-
-
-@receiver(capability_denied, dispatch_uid="remote_access.audit_blocked_attempt")
-def audit_blocked_attempt(sender, request, actor, capability, **kwargs) -> None:
-    """A representative refused a restricted action leaves a row in the merchant's history."""
-    if not actor.is_representative:
-        return
-    event_record(
-        account=actor.account,
-        kind=AccessEvent.Kind.ACTION_BLOCKED,
-        summary=f"{actor.user.get_short_name()} was refused: {capability.label}",
-        actor=actor,
-        grant=actor.session.grant,
-        session=actor.session,
-    )
 
 
 @receiver(demo_data_seeded, dispatch_uid="remote_access.seed_staff_teams")

@@ -1,7 +1,6 @@
 from collections.abc import Iterator
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,8 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.authorization import describe_action, refuse, render_refusal, requires
+from accounts.authorization import describe_action, no_account, refuse, render_refusal, requires
+from accounts.context import context_of
 from accounts.csv_export import csv_download
+from accounts.errors import ApplicationError
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
@@ -25,7 +26,6 @@ from .selectors import (
 )
 from .services import (
     REMOTE_ACCESS_OFF,
-    RemoteAccessError,
     access_grant,
     access_remove,
     session_end,
@@ -53,7 +53,7 @@ def _page_number(request: HttpRequest) -> int:
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def security(request: HttpRequest) -> HttpResponse:
-    account = request.account
+    account = request.latchkey.account
     if request.method == "POST" and account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     grant = live_grant(account=account)
@@ -67,12 +67,12 @@ def security(request: HttpRequest) -> HttpResponse:
         try:
             access_grant(
                 account=account,
-                actor=request.actor,
+                actor=request.latchkey.actor,
                 duration=form.cleaned_data["duration"],
                 last_day=form.cleaned_data["last_day"],
                 expected_current_grant_id=form.cleaned_data["current_grant"],
             )
-        except RemoteAccessError as error:
+        except ApplicationError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, ACCESS_SAVED)
@@ -86,8 +86,8 @@ def security(request: HttpRequest) -> HttpResponse:
             "active_tab": "security",
             "grant": grant,
             "form": form,
-            "can_manage": request.actor.can(Capability.MANAGE_REMOTE_ACCESS),
-            "can_export": request.actor.can(Capability.EXPORT_ACCESS_HISTORY),
+            "can_manage": request.latchkey.actor.can(Capability.MANAGE_REMOTE_ACCESS),
+            "can_export": request.latchkey.actor.can(Capability.EXPORT_ACCESS_HISTORY),
             "events": events,
             "page": page,
             "has_older": has_older,
@@ -100,11 +100,13 @@ def security(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
-    grant = get_object_or_404(RemoteAccessGrant, pk=grant_id, account=request.account)
+    grant = get_object_or_404(RemoteAccessGrant, pk=grant_id, account=request.latchkey.account)
     if request.method == "POST":
         try:
-            access_remove(account=request.account, actor=request.actor, grant_id=grant.pk)
-        except RemoteAccessError as error:
+            access_remove(
+                account=request.latchkey.account, actor=request.latchkey.actor, grant_id=grant.pk
+            )
+        except ApplicationError as error:
             messages.info(request, error.message)
         else:
             messages.success(request, ACCESS_REMOVED)
@@ -115,7 +117,7 @@ def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
 @requires(Capability.EXPORT_ACCESS_HISTORY)
 @require_http_methods(["GET"])
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
-    account = request.account
+    account = request.latchkey.account
 
     def rows() -> Iterator[list]:
         yield ["time", "time_zone", "event", "by", "summary"]
@@ -143,7 +145,7 @@ def grant_access_link(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
 def contact(request: HttpRequest) -> HttpResponse:
-    account, actor = request.account, request.actor
+    account, actor = request.latchkey.account, request.latchkey.actor
     grant = live_grant(account=account)
     can_grant = actor.can(Capability.MANAGE_REMOTE_ACCESS) and not account.remote_access_disabled
     form = ContactSupportForm(
@@ -170,7 +172,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                     last_day=data["last_day"],
                     expected_current_grant_id=data["current_grant"],
                 )
-            except RemoteAccessError as error:
+            except ApplicationError as error:
                 # Keep everything typed; point the hidden marker at the access as it is now.
                 data = request.POST.copy()
                 data["current_grant"] = grant.pk if (grant := live_grant(account=account)) else ""
@@ -193,29 +195,29 @@ def contact(request: HttpRequest) -> HttpResponse:
 @requires(Capability.CONTACT_SUPPORT)
 @require_http_methods(["GET"])
 def contact_sent(request: HttpRequest, request_id: int) -> HttpResponse:
-    support_request = support_request_for_account(account=request.account, request_id=request_id)
+    support_request = support_request_for_account(
+        account=request.latchkey.account, request_id=request_id
+    )
     if support_request is None:
         raise Http404
     return render(
         request,
         "remote_access/contact_sent.html",
-        {"support_request": support_request, "grant": live_grant(account=request.account)},
+        {"support_request": support_request, "grant": live_grant(account=request.latchkey.account)},
     )
 
 
+# Exit needs no capability: leaving is always allowed, and it is only reachable in a visit.
+@no_account
 @require_http_methods(["POST"])
-@login_required
 def representative_exit(request: HttpRequest) -> HttpResponse:
     """The banner's Exit button: end the visit and go back to the account in admin."""
-    session = getattr(request, "representative_session", None)
-    request.audit_action = False  # leaving has its own row in the history
+    context = context_of(request)
+    session = context.visit
+    context.audited = False  # leaving has its own row in the history
     if session is not None:
         session_end(session=session, reason=RepresentativeSession.EndReason.EXIT)
         messages.success(
             request, _("You have left %(account)s.") % {"account": session.account.name}
         )
     return leave_account(request, session)
-
-
-# Exit needs no capability: leaving is always allowed, and it is only reachable in a session.
-representative_exit.required_capability = None

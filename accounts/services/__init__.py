@@ -1,7 +1,6 @@
 """Writes for accounts: import services from here."""
 
 from .mfa import (
-    MFAError,
     mfa_confirm,
     mfa_disable,
     mfa_match,
@@ -14,7 +13,6 @@ from .mfa import (
 )
 from .settings import account_update_settings
 from .team import (
-    TeamError,
     account_set_mfa_policy,
     invitation_accept,
     invitation_create,
@@ -26,8 +24,6 @@ from .team import (
 )
 
 __all__ = [
-    "MFAError",
-    "TeamError",
     "account_set_mfa_policy",
     "account_update_settings",
     "invitation_accept",

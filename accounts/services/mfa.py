@@ -11,6 +11,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from accounts.errors import ApplicationError
+
 from ..actors import Actor
 from ..authorization import require_capability
 from ..models import Account, Membership, User
@@ -22,12 +24,6 @@ DEVICE_NAME = "Authenticator app"
 
 WRONG_CODE = _("That code is not right. Check your authenticator app's clock and try again.")
 TOO_MANY_TRIES = _("Too many wrong codes. Wait a few seconds before trying again.")
-
-
-class MFAError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def totp_key_new() -> str:
@@ -58,7 +54,7 @@ def mfa_confirm(*, user: User, key: str, token: str) -> tuple[TOTPDevice, list[s
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     token = _clean(token)
     if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
-        raise MFAError(WRONG_CODE)
+        raise ApplicationError(WRONG_CODE)
     TOTPDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.last_t = totp.t()  # this code may not be used again to sign in
@@ -82,7 +78,7 @@ def confirmed_devices(*, user: User) -> list:
 
 
 def mfa_match(*, user: User, token: str):
-    """The device that accepts this code (an app code or a recovery code), else MFAError.
+    """The device that accepts this code (an app code or a recovery code), else ApplicationError.
 
     django-otp refuses a TOTP code already used (replay) and slows down repeated failures.
     """
@@ -96,7 +92,7 @@ def mfa_match(*, user: User, token: str):
             continue
         if device.verify_token(token):
             return device
-    raise MFAError(TOO_MANY_TRIES if throttled else WRONG_CODE)
+    raise ApplicationError(TOO_MANY_TRIES if throttled else WRONG_CODE)
 
 
 @transaction.atomic

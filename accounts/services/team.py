@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import ApplicationError
+
 from ..actors import Actor
 from ..authorization import require_capability
 from ..models import INVITATION_LIFETIME_DAYS, Account, Invitation, Membership, TeamEvent, User
@@ -28,14 +30,6 @@ INVITATION_OTHER_EMAIL = _(
     "This invitation is for %(email)s, but you are signed in as someone else. "
     "Sign out, then open the link again."
 )
-
-
-class TeamError(Exception):
-    """A team change that cannot be made; the message is meant for the person who asked."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def team_event_record(*, account: Account, actor: Actor | None, summary: str) -> TeamEvent:
@@ -61,9 +55,9 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
     require_capability(actor, account, Capability.MANAGE_USERS)
     email = User.objects.normalize_email(email).lower()
     if role == Role.OWNER and not _may_touch_owners(actor):
-        raise TeamError(ONLY_OWNERS_MANAGE_OWNERS)
+        raise ApplicationError(ONLY_OWNERS_MANAGE_OWNERS)
     if Membership.objects.filter(account=account, user__email=email).exists():
-        raise TeamError(ALREADY_MEMBER % {"email": email})
+        raise ApplicationError(ALREADY_MEMBER % {"email": email})
     # An expired invitation no longer blocks a new one.
     Invitation.objects.filter(
         account=account,
@@ -86,7 +80,7 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
         with transaction.atomic():
             invitation.save()
     except IntegrityError as error:
-        raise TeamError(ALREADY_INVITED % {"email": email}) from error
+        raise ApplicationError(ALREADY_INVITED % {"email": email}) from error
     team_event_record(
         account=account,
         actor=actor,
@@ -157,13 +151,13 @@ def invitation_accept(
         .first()
     )
     if invitation is None or not invitation.is_pending():
-        raise TeamError(INVITATION_UNUSABLE)
+        raise ApplicationError(INVITATION_UNUSABLE)
     if user is None:
         if User.objects.filter(email=invitation.email).exists():
-            raise TeamError(INVITATION_OTHER_EMAIL % {"email": invitation.email})
+            raise ApplicationError(INVITATION_OTHER_EMAIL % {"email": invitation.email})
         user = User.objects.create_user(invitation.email, password, full_name=full_name)
     elif user.email != invitation.email:
-        raise TeamError(INVITATION_OTHER_EMAIL % {"email": invitation.email})
+        raise ApplicationError(INVITATION_OTHER_EMAIL % {"email": invitation.email})
     membership, _created = Membership.objects.get_or_create(
         user=user, account=invitation.account, defaults={"role": invitation.role}
     )
@@ -205,9 +199,9 @@ def member_change_role(*, account: Account, actor: Actor, member_id: int, role: 
         return membership
     touches_owner = Role.OWNER in (membership.role, role)
     if touches_owner and not _may_touch_owners(actor):
-        raise TeamError(ONLY_OWNERS_MANAGE_OWNERS)
+        raise ApplicationError(ONLY_OWNERS_MANAGE_OWNERS)
     if membership.role == Role.OWNER and not _other_owners(account, membership):
-        raise TeamError(LAST_OWNER)
+        raise ApplicationError(LAST_OWNER)
     old = membership.get_role_display()
     membership.role = role
     membership.full_clean(validate_constraints=False)
@@ -232,9 +226,9 @@ def member_remove(*, account: Account, actor: Actor, member_id: int) -> None:
     membership = _lock_member(account, member_id)
     if membership.role == Role.OWNER:
         if not _may_touch_owners(actor):
-            raise TeamError(ONLY_OWNERS_MANAGE_OWNERS)
+            raise ApplicationError(ONLY_OWNERS_MANAGE_OWNERS)
         if not _other_owners(account, membership):
-            raise TeamError(LAST_OWNER)
+            raise ApplicationError(LAST_OWNER)
     membership.delete()
     team_event_record(
         account=account,

@@ -8,7 +8,6 @@ import qrcode
 import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,13 +17,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
+from accounts.errors import ApplicationError
+
+from ..authorization import no_account, public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
 from ..ratelimit import attempts, client_ip, record_attempt, reset_attempts
 from ..services import (
-    MFAError,
-    TeamError,
     invitation_accept,
     invitation_for_token,
     mfa_confirm,
@@ -102,6 +102,7 @@ def _pending_user(request: HttpRequest) -> tuple[User | None, str]:
     return User.objects.filter(pk=pending["user_id"], is_active=True).first(), pending["backend"]
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def login_verify(request: HttpRequest) -> HttpResponse:
     user, backend = _pending_user(request)
@@ -112,7 +113,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             device = mfa_match(user=user, token=form.cleaned_data["code"])
-        except MFAError as error:
+        except ApplicationError as error:
             form.add_error("code", error.message)
         else:
             request.session.pop(MFA_PENDING, None)
@@ -127,12 +128,10 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     )
 
 
-login_verify.required_capability = None
-
-
 # --- invitations ---------------------------------------------------------------------------
 
 
+@public
 @require_http_methods(["GET", "POST"])
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_for_token(token=token)
@@ -149,7 +148,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
                 full_name=form.cleaned_data.get("full_name", "") if not user else "",
                 password=form.cleaned_data.get("password", "") if not user else "",
             )
-        except TeamError as error:
+        except ApplicationError as error:
             messages.error(request, error.message)
             return redirect("accounts:invitation_accept", token=token)
         if user is None:
@@ -175,9 +174,6 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-invitation_accept_view.required_capability = None
-
-
 # --- the profile: one's own two-factor sign-in ------------------------------------------------
 
 
@@ -188,8 +184,8 @@ def _qr_data_uri(device) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
+@no_account
 @require_http_methods(["GET"])
-@login_required
 def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
@@ -201,8 +197,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 MFA_SETUP_KEY = "mfa_setup_key"
 
 
+@no_account
 @require_http_methods(["GET", "POST"])
-@login_required
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     if user_has_mfa(user=request.user) and request.method == "GET":
         return redirect("accounts:profile")
@@ -213,7 +209,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = mfa_confirm(user=request.user, key=key, token=form.cleaned_data["code"])
-        except MFAError as error:
+        except ApplicationError as error:
             form.add_error("code", error.message)
         else:
             del request.session[MFA_SETUP_KEY]
@@ -228,21 +224,16 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     )
 
 
+@no_account
 @require_http_methods(["POST"])
-@login_required
 def mfa_turn_off(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
             mfa_disable(user=request.user, token=form.cleaned_data["code"])
-        except MFAError as error:
+        except ApplicationError as error:
             form.add_error("code", error.message)
         else:
             messages.success(request, _("Two-factor sign-in is off."))
             return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"has_mfa": True, "form": form}, status=400)
-
-
-# One's own profile belongs to no account: signing in is all it needs.
-for _view in (profile, mfa_setup, mfa_turn_off):
-    _view.required_capability = None

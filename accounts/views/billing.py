@@ -4,18 +4,19 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.errors import ApplicationError
+
 from ..authorization import requires
 from ..models import PlanChange
 from ..plans import PLAN_ORDER, PLANS
 from ..roles import Capability
-from ..services import TeamError
 from ..services.billing import plan_change
 
 
 @requires(Capability.VIEW_ACCOUNT)
 @require_http_methods(["GET"])
 def settings_billing(request: HttpRequest) -> HttpResponse:
-    account = request.account
+    account = request.latchkey.account
     return render(
         request,
         "accounts/settings_billing.html",
@@ -23,7 +24,7 @@ def settings_billing(request: HttpRequest) -> HttpResponse:
             "active_tab": "billing",
             "current": PLANS[account.plan],
             "plans": [PLANS[plan] for plan in PLAN_ORDER],
-            "can_change": request.actor.can(Capability.CHANGE_PLAN),
+            "can_change": request.latchkey.actor.can(Capability.CHANGE_PLAN),
             "history": PlanChange.objects.filter(account=account).select_related("changed_by")[:20],
         },
     )
@@ -34,11 +35,11 @@ def settings_billing(request: HttpRequest) -> HttpResponse:
 def billing_change(request: HttpRequest, plan: str) -> HttpResponse:
     if plan not in PLANS:
         raise Http404
-    current, target = PLANS[request.account.plan], PLANS[plan]
+    current, target = PLANS[request.latchkey.account.plan], PLANS[plan]
     if request.method == "POST":
         try:
-            plan_change(account=request.account, actor=request.actor, plan=plan)
-        except TeamError as error:
+            plan_change(account=request.latchkey.account, actor=request.latchkey.actor, plan=plan)
+        except ApplicationError as error:
             messages.error(request, error.message)
         else:
             messages.success(

@@ -1,11 +1,10 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ..authorization import describe_action, requires
+from ..authorization import describe_action, no_account, requires
 from ..forms import AccountSettingsForm
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..roles import Capability
@@ -20,10 +19,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/home.html")
 
 
+# Switching only chooses among the user's own memberships; it needs no capability of the
+# account being left.
+@no_account
 @require_POST
-@login_required
 def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
-    if request.actor is not None and request.actor.is_representative:
+    if request.latchkey.actor is not None and request.latchkey.actor.is_representative:
         raise Http404
     if not user_memberships(user=request.user).filter(account_id=account_id).exists():
         raise Http404
@@ -31,28 +32,26 @@ def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
     return redirect("accounts:home")
 
 
-# Switching only chooses among the user's own memberships; it needs no capability of the
-# account being left.
-account_switch.required_capability = None
-
-
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SETTINGS)
 def settings_general(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(
         request.POST if request.method == "POST" else None,
-        initial={"name": request.account.name, "timezone": request.account.timezone},
+        initial={
+            "name": request.latchkey.account.name,
+            "timezone": request.latchkey.account.timezone,
+        },
     )
     if request.method == "POST" and form.is_valid():
         account_update_settings(
-            account=request.account,
-            actor=request.actor,
+            account=request.latchkey.account,
+            actor=request.latchkey.actor,
             name=form.cleaned_data["name"],
             timezone=form.cleaned_data["timezone"],
         )
         describe_action(request, _("changed the account settings (name, time zone)"))
         messages.success(request, SETTINGS_SAVED)
         return redirect("accounts:settings_general")
-    can_edit = request.actor.can(Capability.EDIT_SETTINGS)
+    can_edit = request.latchkey.actor.can(Capability.EDIT_SETTINGS)
     if not can_edit:
         for field in form.fields.values():
             field.disabled = True

@@ -22,7 +22,7 @@ from ..services.integrations import (
 
 
 def _page(request, *, revealed: dict | None = None, new_key: str = "", form=None, status=200):
-    account = request.account
+    account = request.latchkey.account
     integrations = []
     for integration in Integration.objects.filter(account=account):
         secrets = integration_secrets(integration=integration)
@@ -62,7 +62,9 @@ def settings_integrations(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @never_cache
 def integration_reveal(request: HttpRequest, integration_id: int) -> HttpResponse:
-    integration = get_object_or_404(Integration, account=request.account, pk=integration_id)
+    integration = get_object_or_404(
+        Integration, account=request.latchkey.account, pk=integration_id
+    )
     return _page(request, revealed={integration.pk: integration_secrets(integration=integration)})
 
 
@@ -70,9 +72,13 @@ def integration_reveal(request: HttpRequest, integration_id: int) -> HttpRespons
 @require_http_methods(["POST"])
 @never_cache
 def integration_rotate(request: HttpRequest, integration_id: int) -> HttpResponse:
-    integration = get_object_or_404(Integration, account=request.account, pk=integration_id)
+    integration = get_object_or_404(
+        Integration, account=request.latchkey.account, pk=integration_id
+    )
     integration_rotate_webhook_secret(
-        account=request.account, actor=request.actor, integration_id=integration.pk
+        account=request.latchkey.account,
+        actor=request.latchkey.actor,
+        integration_id=integration.pk,
     )
     integration.refresh_from_db()
     messages.success(request, _("New webhook secret made; update it in your store's settings."))
@@ -87,7 +93,9 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _page(request, form=form, status=400)
     _api_key, key = api_key_create(
-        account=request.account, actor=request.actor, label=form.cleaned_data["label"]
+        account=request.latchkey.account,
+        actor=request.latchkey.actor,
+        label=form.cleaned_data["label"],
     )
     return _page(request, new_key=key)
 
@@ -95,7 +103,9 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_INTEGRATIONS)
 @require_http_methods(["POST"])
 def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
-    api_key = get_object_or_404(ApiKey, account=request.account, pk=api_key_id)
-    api_key_revoke(account=request.account, actor=request.actor, api_key_id=api_key.pk)
+    api_key = get_object_or_404(ApiKey, account=request.latchkey.account, pk=api_key_id)
+    api_key_revoke(
+        account=request.latchkey.account, actor=request.latchkey.actor, api_key_id=api_key.pk
+    )
     messages.success(request, _("Key “%(label)s” revoked.") % {"label": api_key.label})
     return redirect("accounts:settings_integrations")

@@ -4,13 +4,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.errors import ApplicationError
+
 from ..authorization import describe_action, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
 from ..models import Invitation, Membership
 from ..roles import Capability
 from ..selectors import pending_invitations, team_history, team_members
 from ..services import (
-    TeamError,
     account_set_mfa_policy,
     invitation_create,
     invitation_revoke,
@@ -21,7 +22,7 @@ from ..services import (
 
 
 def _team_page(request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200):
-    actor, account = request.actor, request.account
+    actor, account = request.latchkey.actor, request.latchkey.account
     can_manage = actor.can(Capability.MANAGE_USERS)
     return render(
         request,
@@ -53,16 +54,18 @@ def settings_team(request: HttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_USERS)
 @require_http_methods(["POST"])
 def member_invite(request: HttpRequest) -> HttpResponse:
-    form = InviteForm(request.POST, may_make_owner=request.actor.can(Capability.TRANSFER_OWNERSHIP))
+    form = InviteForm(
+        request.POST, may_make_owner=request.latchkey.actor.can(Capability.TRANSFER_OWNERSHIP)
+    )
     if form.is_valid():
         try:
             invitation_create(
-                account=request.account,
-                actor=request.actor,
+                account=request.latchkey.account,
+                actor=request.latchkey.actor,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
             )
-        except TeamError as error:
+        except ApplicationError as error:
             form.add_error("email", error.message)
         else:
             messages.success(
@@ -75,8 +78,10 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_USERS)
 @require_http_methods(["POST"])
 def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    get_object_or_404(Invitation, account=request.account, pk=invitation_id)
-    invitation_revoke(account=request.account, actor=request.actor, invitation_id=invitation_id)
+    get_object_or_404(Invitation, account=request.latchkey.account, pk=invitation_id)
+    invitation_revoke(
+        account=request.latchkey.account, actor=request.latchkey.actor, invitation_id=invitation_id
+    )
     messages.success(request, _("Invitation revoked; its link no longer works."))
     return redirect("accounts:settings_team")
 
@@ -84,19 +89,19 @@ def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @requires(Capability.MANAGE_USERS)
 @require_http_methods(["POST"])
 def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = get_object_or_404(Membership, account=request.account, pk=member_id)
+    membership = get_object_or_404(Membership, account=request.latchkey.account, pk=member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["role"]))
         return redirect("accounts:settings_team")
     try:
         member_change_role(
-            account=request.account,
-            actor=request.actor,
+            account=request.latchkey.account,
+            actor=request.latchkey.actor,
             member_id=membership.pk,
             role=form.cleaned_data["role"],
         )
-    except TeamError as error:
+    except ApplicationError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Role changed."))
@@ -105,7 +110,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
 
 def _member(request: HttpRequest, member_id: int) -> Membership:
     return get_object_or_404(
-        Membership.objects.select_related("user"), account=request.account, pk=member_id
+        Membership.objects.select_related("user"), account=request.latchkey.account, pk=member_id
     )
 
 
@@ -132,8 +137,12 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     membership = _member(request, member_id)
     if request.method == "POST":
         try:
-            member_remove(account=request.account, actor=request.actor, member_id=membership.pk)
-        except TeamError as error:
+            member_remove(
+                account=request.latchkey.account,
+                actor=request.latchkey.actor,
+                member_id=membership.pk,
+            )
+        except ApplicationError as error:
             messages.error(request, error.message)
         else:
             messages.success(
@@ -154,7 +163,9 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
 def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
     membership = _member(request, member_id)
     if request.method == "POST":
-        mfa_reset_member(account=request.account, actor=request.actor, member_id=membership.pk)
+        mfa_reset_member(
+            account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
+        )
         messages.success(
             request,
             _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
@@ -179,7 +190,9 @@ def mfa_policy(request: HttpRequest) -> HttpResponse:
     form = MFAPolicyForm(request.POST)
     form.is_valid()
     required = form.cleaned_data.get("require_mfa", False)
-    account_set_mfa_policy(account=request.account, actor=request.actor, required=required)
+    account_set_mfa_policy(
+        account=request.latchkey.account, actor=request.latchkey.actor, required=required
+    )
     describe_action(request, _("changed the two-factor sign-in policy"))
     messages.success(
         request,

@@ -6,7 +6,6 @@ from .common import (
     NO_LIVE_GRANT,
     NOTHING_TO_REMOVE,
     REMOTE_ACCESS_OFF,
-    RemoteAccessError,
     event_record,
 )
 from .expiry import (
@@ -30,7 +29,6 @@ __all__ = [
     "GRANT_CHANGED_MEANWHILE",
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
-    "RemoteAccessError",
     "access_grant",
     "access_remove",
     "event_record",

@@ -22,14 +22,6 @@ NO_LIVE_GRANT = _("The merchant has not granted access, or it has ended. Ask the
 ALREADY_IN_SESSION = _("You are already in an account. Exit it before entering another.")
 
 
-class RemoteAccessError(Exception):
-    """A change that cannot be made as asked; the message is meant for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def lock_account(account: Account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
 

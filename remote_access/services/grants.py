@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
+from accounts.errors import ApplicationError
 from accounts.models import Account
 from accounts.roles import Capability
 
@@ -18,7 +19,6 @@ from .common import (
     GRANT_CHANGED_MEANWHILE,
     NOTHING_TO_REMOVE,
     REMOTE_ACCESS_OFF,
-    RemoteAccessError,
     event_record,
     lock_account,
 )
@@ -63,7 +63,7 @@ def access_grant(
     require_capability(actor, account, Capability.MANAGE_REMOTE_ACCESS)
     account = lock_account(account)
     if account.remote_access_disabled:
-        raise RemoteAccessError(REMOTE_ACCESS_OFF)
+        raise ApplicationError(REMOTE_ACCESS_OFF)
     now = timezone.now()
     current = (
         RemoteAccessGrant.objects.select_for_update()
@@ -73,7 +73,7 @@ def access_grant(
     if current is not None and grant_expire_if_overdue(grant=current, now=now):
         current = None
     if (current.pk if current else None) != expected_current_grant_id:
-        raise RemoteAccessError(GRANT_CHANGED_MEANWHILE)
+        raise ApplicationError(GRANT_CHANGED_MEANWHILE)
 
     if current is not None:
         current.status = RemoteAccessGrant.Status.REPLACED
@@ -136,7 +136,7 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     now = timezone.now()
     grant_expire_if_overdue(grant=grant, now=now)
     if grant.status != RemoteAccessGrant.Status.ACTIVE:
-        raise RemoteAccessError(NOTHING_TO_REMOVE)
+        raise ApplicationError(NOTHING_TO_REMOVE)
     grant.status = RemoteAccessGrant.Status.REVOKED
     grant.ended_at = now
     grant.ended_by = actor.user

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import ApplicationError
 from accounts.models import Account, User
 
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession, Team
@@ -14,7 +15,6 @@ from .common import (
     ALREADY_IN_SESSION,
     NO_LIVE_GRANT,
     REMOTE_ACCESS_OFF,
-    RemoteAccessError,
     event_record,
     lock_account,
 )
@@ -52,10 +52,10 @@ def session_start(
         .first()
     )
     if grant is None:
-        raise RemoteAccessError(NO_LIVE_GRANT)
+        raise ApplicationError(NO_LIVE_GRANT)
     account = Account.objects.get(pk=account.pk)
     if account.remote_access_disabled:
-        raise RemoteAccessError(REMOTE_ACCESS_OFF)
+        raise ApplicationError(REMOTE_ACCESS_OFF)
     session = RepresentativeSession(
         staff_user=staff_user,
         account=account,
@@ -71,7 +71,7 @@ def session_start(
         with transaction.atomic():
             session.save()
     except IntegrityError as error:  # the one-open-session constraint
-        raise RemoteAccessError(ALREADY_IN_SESSION) from error
+        raise ApplicationError(ALREADY_IN_SESSION) from error
     event_record(
         account=account,
         kind=AccessEvent.Kind.SESSION_STARTED,
@@ -134,7 +134,7 @@ def remote_access_disable(*, account: Account, staff_user: User, reason: str) ->
     from .grants import notify_change
 
     if not reason.strip():
-        raise RemoteAccessError(REASON_REQUIRED)
+        raise ApplicationError(REASON_REQUIRED)
     account = lock_account(account)
     if account.remote_access_disabled:
         return account

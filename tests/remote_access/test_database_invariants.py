@@ -6,9 +6,10 @@ from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from accounts.actors import MemberActor
+from accounts.errors import ApplicationError
 from accounts.roles import Role
 from remote_access.models import AccessEvent, RemoteAccessGrant
-from remote_access.services import RemoteAccessError, access_grant, access_remove
+from remote_access.services import access_grant, access_remove
 from tests.accounts.factories import AccountFactory, MembershipFactory
 from tests.remote_access.factories import AccessEventFactory, GrantFactory
 
@@ -114,7 +115,7 @@ def test_concurrent_grants__leave_exactly_one_active():
         ]
     )
     granted = [o for o in outcomes if isinstance(o, RemoteAccessGrant)]
-    refused = [o for o in outcomes if isinstance(o, RemoteAccessError)]
+    refused = [o for o in outcomes if isinstance(o, ApplicationError)]
     assert len(granted) == 1, outcomes
     assert len(refused) == 3, outcomes
     assert RemoteAccessGrant.objects.filter(account=account, status=Status.ACTIVE).count() == 1

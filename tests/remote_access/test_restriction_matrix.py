@@ -24,7 +24,7 @@ def test_every_merchant_view_declares_a_capability():
     undeclared = [
         name
         for name, pattern in views
-        if name not in PUBLIC and not hasattr(pattern.callback, "required_capability")
+        if name not in PUBLIC and not hasattr(pattern.callback, "access")
     ]
     assert undeclared == []
 
@@ -33,8 +33,9 @@ def restricted_views():
     for name, pattern in merchant_views():
         if name in PUBLIC:
             continue
-        capability = getattr(pattern.callback, "required_capability", None)
-        unsafe = getattr(pattern.callback, "required_capability_unsafe", None)
+        access = getattr(pattern.callback, "access", None)
+        capability = access.capability if access else None
+        unsafe = access.unsafe if access else None
         if capability in REPRESENTATIVE_RESTRICTED or unsafe in REPRESENTATIVE_RESTRICTED:
             yield pytest.param(name, capability in REPRESENTATIVE_RESTRICTED, id=name)
 
