@@ -24,7 +24,7 @@ class Capability(models.TextChoices):
     IMPORT_DATA = "import_data", _("import data")
     MANAGE_USERS = "manage_users", _("invite, change or remove team members")
     RESET_MFA = "reset_mfa", _("reset a member's two-factor authentication")
-    VIEW_INTEGRATIONS = "view_integrations", _("see integration information")
+    MANAGE_INTEGRATIONS = "manage_integrations", _("see or change integrations and API keys")
     SET_MFA_POLICY = "set_mfa_policy", _("change whether two-factor sign-in is required")
     DELETE_ACCOUNT = "delete_account", _("delete the account")
     TRANSFER_OWNERSHIP = "transfer_ownership", _("change the account's owner")
@@ -40,7 +40,7 @@ _ADMIN = _EVERYONE | {
     Capability.IMPORT_DATA,
     Capability.MANAGE_USERS,
     Capability.RESET_MFA,
-    Capability.VIEW_INTEGRATIONS,
+    Capability.MANAGE_INTEGRATIONS,
 }
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
@@ -58,7 +58,7 @@ REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
         Capability.IMPORT_DATA,
         Capability.MANAGE_USERS,
         Capability.RESET_MFA,
-        Capability.VIEW_INTEGRATIONS,
+        Capability.MANAGE_INTEGRATIONS,
         Capability.MANAGE_REMOTE_ACCESS,
         Capability.SET_MFA_POLICY,
         Capability.DELETE_ACCOUNT,

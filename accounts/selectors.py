@@ -31,7 +31,7 @@ def account_members(*, account: Account) -> QuerySet[Membership]:
     )
 
 
-def account_managers(*, account: Account) -> QuerySet[User]:
+def owners_and_admins(*, account: Account) -> QuerySet[User]:
     """Owners and Admins: the people told about changes to the account's security."""
     return User.objects.filter(
         is_active=True, memberships__account=account, memberships__role__in=[Role.OWNER, Role.ADMIN]

@@ -22,7 +22,7 @@ from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
 
-from .middleware import SESSION_KEY
+from .middleware import VISIT_SESSION_KEY
 from .permissions import (
     DISABLE_REMOTE_ACCESS,
     ENABLE_REMOTE_ACCESS,
@@ -32,7 +32,7 @@ from .permissions import (
 from .services import (
     remote_access_disable,
     remote_access_enable,
-    session_start,
+    visit_start,
 )
 
 ENTER_POSTS_PER_MINUTE = 10
@@ -134,7 +134,7 @@ class AccountAdminViews:
         )
         if request.method == "POST" and form.is_valid():
             try:
-                session = session_start(
+                session = visit_start(
                     account=account,
                     staff_user=request.user,
                     ticket_reference=form.cleaned_data["ticket_reference"],
@@ -145,7 +145,7 @@ class AccountAdminViews:
             except ApplicationError as error:
                 return self._refuse(request, account, error.message)
             request.session.cycle_key()
-            request.session[SESSION_KEY] = session.pk
+            request.session[VISIT_SESSION_KEY] = session.pk
             if needs_password:
                 request.session[AUTHENTICATED_AT] = time.time()
             destination = request.POST.get("next", "/")

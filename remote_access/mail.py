@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.selectors import account_managers
+from accounts.selectors import owners_and_admins
 
 from .models import RemoteAccessGrant
 
@@ -29,7 +29,7 @@ def access_change_mail_send(*, grant_id: int, change: str) -> int:
     )
     if grant is None or change not in SUBJECTS:
         return 0
-    recipients = list(account_managers(account=grant.account).values_list("email", flat=True))
+    recipients = list(owners_and_admins(account=grant.account).values_list("email", flat=True))
     if not recipients:
         return 0
     context = {

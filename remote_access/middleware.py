@@ -17,10 +17,11 @@ from accounts.context import context_of
 
 from .actors import RepresentativeActor
 from .models import AccessEvent, RepresentativeSession
-from .selectors import representative_session_state
-from .services import event_record, session_end
+from .selectors import visit_state
+from .services import event_record, visit_end
 
-SESSION_KEY = "representative_session_id"
+# The session entry that ties a staff browser to its visit (not Django's own SESSION_KEY).
+VISIT_SESSION_KEY = "representative_session_id"
 EndReason = RepresentativeSession.EndReason
 
 
@@ -47,7 +48,7 @@ def end_reason(session: RepresentativeSession, *, user, now) -> str | None:
 
 def leave_account(request: HttpRequest, session: RepresentativeSession | None) -> HttpResponse:
     """Forget the session, rotate the key, and land back on the account in admin."""
-    request.session.pop(SESSION_KEY, None)
+    request.session.pop(VISIT_SESSION_KEY, None)
     request.session.cycle_key()
     if session is None:
         return redirect("admin:index")
@@ -59,15 +60,15 @@ class RepresentativeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        session_id = request.session.get(SESSION_KEY)
+        session_id = request.session.get(VISIT_SESSION_KEY)
         if session_id is None:
             return self.get_response(request)
         if not request.user.is_authenticated:
-            request.session.pop(SESSION_KEY, None)
+            request.session.pop(VISIT_SESSION_KEY, None)
             return self.get_response(request)
 
         now = timezone.now()
-        session = representative_session_state(session_id=session_id, user=request.user, now=now)
+        session = visit_state(session_id=session_id, user=request.user, now=now)
         if session is not None:
             session.staff_user = request.user  # the same row; spares a query
         reason = (
@@ -75,7 +76,7 @@ class RepresentativeMiddleware:
         )
         if reason is not None:
             if session is not None:
-                ended_now = session_end(session=session, reason=reason)
+                ended_now = visit_end(visit=session, reason=reason)
                 label = EndReason(reason).label
                 if ended_now or reason != EndReason.EXIT:
                     messages.warning(

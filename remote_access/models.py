@@ -125,6 +125,7 @@ class RepresentativeSession(models.Model):
         PERMISSION_LOST = "permission_lost", _("the staff member lost the permission")
         TIMED_OUT = "timed_out", _("the session reached its maximum length")
         SIGNED_OUT = "signed_out", _("the staff member signed out")
+        ABANDONED = "abandoned", _("left without exiting, replaced by a new visit")
 
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representative_sessions"

@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 
-from .selectors import DISABLE_PERMISSION, ENTER_PERMISSION, live_grant, open_session_for
+from . import rules
+from .selectors import live_grant
 
 
 class BasePermission:
@@ -72,45 +73,37 @@ class Not(BasePermission):
         return not self.inner.has_permission(request, account)
 
 
-def _perm(app_and_codename: tuple[str, str]) -> str:
-    return ".".join(app_and_codename)
-
-
 class IsActiveStaff(BasePermission):
     """The user is signed in, active, and vendor staff."""
 
-    message = _("Only active staff can do this.")
+    message = rules.ONLY_ACTIVE_STAFF
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
-        user = request.user
-        return user.is_authenticated and user.is_active and user.is_staff
+        return rules.is_active_staff(request.user)
 
 
 class CanEnterAccounts(BasePermission):
     """The staff user holds remote_access.enter_account (directly or through a team)."""
 
-    message = _("You don't have the permission to enter merchant accounts. Ask your team lead.")
+    message = rules.CANNOT_ENTER
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
-        return request.user.has_perm(_perm(ENTER_PERMISSION))
+        return rules.staff_may_enter(request.user)
 
 
 class CanDisableRemoteAccess(BasePermission):
     """The staff user holds remote_access.disable_remote_access."""
 
-    message = _("Only customer success managers can turn remote access off or on for an account.")
+    message = rules.CANNOT_TURN_OFF
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
-        return request.user.has_perm(_perm(DISABLE_PERMISSION))
+        return rules.staff_may_turn_off(request.user)
 
 
 class SignedInWithTwoFactor(BasePermission):
     """Staff proved this sign-in with a two-factor code (django-otp marks it verified)."""
 
-    message = _(
-        "Entering accounts needs two-factor sign-in: turn it on in your profile, then sign "
-        "out and in again with a code."
-    )
+    message = rules.NEEDS_TWO_FACTOR
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
         is_verified = getattr(request.user, "is_verified", None)
@@ -120,8 +113,8 @@ class SignedInWithTwoFactor(BasePermission):
 class RemoteAccessEnabled(BasePermission):
     """The merchant has not asked for remote access to be turned off."""
 
-    message = _("Remote access is turned off for this account at the merchant's request.")
-    negated_message = _("Remote access is already on for this account.")
+    message = rules.TURNED_OFF_FOR_STAFF
+    negated_message = rules.ALREADY_ON
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
         return not account.remote_access_disabled
@@ -130,28 +123,16 @@ class RemoteAccessEnabled(BasePermission):
 class HasLiveGrant(BasePermission):
     """The account has a grant that is live right now (the one liveness rule)."""
 
-    message = _(
-        "The merchant has not granted access, or it has ended. Send them the /grant-access link."
-    )
+    message = rules.NO_LIVE_GRANT
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
         return live_grant(account=account) is not None
-
-
-class NotInRepresentativeSession(BasePermission):
-    """The staff user is not already inside an account: sessions never nest."""
-
-    message = _("You are already in an account. Exit it before entering another.")
-
-    def has_permission(self, request: HttpRequest, account: Account) -> bool:
-        return open_session_for(user=request.user) is None
 
 
 ENTER_ACCOUNT = (
     IsActiveStaff()
     & CanEnterAccounts()
     & SignedInWithTwoFactor()
-    & NotInRepresentativeSession()
     & RemoteAccessEnabled()
     & HasLiveGrant()
 )

@@ -3,9 +3,9 @@ from django.dispatch import receiver
 
 from accounts.signals import demo_data_seeded
 
-from .middleware import SESSION_KEY
+from .middleware import VISIT_SESSION_KEY
 from .models import RepresentativeSession
-from .services import session_end
+from .services import visit_end
 from .services.staff import staff_member_set_team
 
 
@@ -19,12 +19,12 @@ def seed_staff_teams(sender, users, **kwargs) -> None:
 @receiver(user_logged_out, dispatch_uid="remote_access.end_visit_on_sign_out")
 def end_visit_on_sign_out(sender, request, user, **kwargs) -> None:
     """Signing out, or a staff session timing out, ends the visit it carried."""
-    if request is None or user is None or SESSION_KEY not in request.session:
+    if request is None or user is None or VISIT_SESSION_KEY not in request.session:
         return
     session = (
         RepresentativeSession.objects.select_related("staff_user", "account", "grant")
-        .filter(pk=request.session[SESSION_KEY], staff_user=user, ended_at__isnull=True)
+        .filter(pk=request.session[VISIT_SESSION_KEY], staff_user=user, ended_at__isnull=True)
         .first()
     )
     if session is not None:
-        session_end(session=session, reason=RepresentativeSession.EndReason.SIGNED_OUT)
+        visit_end(visit=session, reason=RepresentativeSession.EndReason.SIGNED_OUT)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Account, User
 
 from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest, Team
+from .rules import ENTER_PERMISSION
 
 HISTORY_PAGE_SIZE = 25
 
@@ -71,8 +72,6 @@ STAFF_TEAM_GROUPS = {
     "Onboarding": Team.ONBOARDING,
     "Success": Team.SUCCESS,
 }
-ENTER_PERMISSION = ("remote_access", "enter_account")
-DISABLE_PERMISSION = ("remote_access", "disable_remote_access")
 
 
 def staff_team(*, user: User) -> str:
@@ -84,7 +83,7 @@ def staff_team(*, user: User) -> str:
     return Team.OTHER
 
 
-def open_session_for(*, user: User) -> RepresentativeSession | None:
+def open_visit_for(*, user: User) -> RepresentativeSession | None:
     return (
         RepresentativeSession.objects.filter(staff_user=user, ended_at__isnull=True)
         .select_related("account")
@@ -100,7 +99,7 @@ def _has_permission(app_label: str, codename: str) -> Exists:
     )
 
 
-def representative_session_state(
+def visit_state(
     *, session_id: int, user: User, now: dt.datetime | None = None
 ) -> RepresentativeSession | None:
     """Everything a representative's request must know, in one query.

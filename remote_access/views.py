@@ -28,8 +28,8 @@ from .services import (
     REMOTE_ACCESS_OFF,
     access_grant,
     access_remove,
-    session_end,
     support_request_create,
+    visit_end,
 )
 
 ACCESS_SAVED = _("Support access saved.")
@@ -216,7 +216,7 @@ def representative_exit(request: HttpRequest) -> HttpResponse:
     session = context.visit
     context.audited = False  # leaving has its own row in the history
     if session is not None:
-        session_end(session=session, reason=RepresentativeSession.EndReason.EXIT)
+        visit_end(visit=session, reason=RepresentativeSession.EndReason.EXIT)
         messages.success(
             request, _("You have left %(account)s.") % {"account": session.account.name}
         )

@@ -46,7 +46,7 @@ def mask(secret: str) -> str:
 def integration_rotate_webhook_secret(
     *, account: Account, actor: Actor, integration_id: int
 ) -> str:
-    require_capability(actor, account, Capability.VIEW_INTEGRATIONS)
+    require_capability(actor, account, Capability.MANAGE_INTEGRATIONS)
     integration = Integration.objects.select_for_update().get(account=account, pk=integration_id)
     secret = "whsec_" + secrets.token_urlsafe(24)
     integration.webhook_secret_encrypted = encrypt(secret)
@@ -58,7 +58,7 @@ def integration_rotate_webhook_secret(
 @transaction.atomic
 def api_key_create(*, account: Account, actor: Actor, label: str) -> tuple[ApiKey, str]:
     """Returns the key in full: the only time it exists outside its owner's hands."""
-    require_capability(actor, account, Capability.VIEW_INTEGRATIONS)
+    require_capability(actor, account, Capability.MANAGE_INTEGRATIONS)
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey.objects.create(
         account=account,
@@ -72,7 +72,7 @@ def api_key_create(*, account: Account, actor: Actor, label: str) -> tuple[ApiKe
 
 @transaction.atomic
 def api_key_revoke(*, account: Account, actor: Actor, api_key_id: int) -> ApiKey:
-    require_capability(actor, account, Capability.VIEW_INTEGRATIONS)
+    require_capability(actor, account, Capability.MANAGE_INTEGRATIONS)
     api_key = ApiKey.objects.select_for_update().get(account=account, pk=api_key_id)
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()

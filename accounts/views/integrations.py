@@ -51,14 +51,14 @@ def _page(request, *, revealed: dict | None = None, new_key: str = "", form=None
     )
 
 
-@requires(Capability.VIEW_INTEGRATIONS)
+@requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["GET"])
 @never_cache
 def settings_integrations(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@requires(Capability.VIEW_INTEGRATIONS)
+@requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["POST"])
 @never_cache
 def integration_reveal(request: HttpRequest, integration_id: int) -> HttpResponse:
@@ -68,7 +68,7 @@ def integration_reveal(request: HttpRequest, integration_id: int) -> HttpRespons
     return _page(request, revealed={integration.pk: integration_secrets(integration=integration)})
 
 
-@requires(Capability.VIEW_INTEGRATIONS)
+@requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["POST"])
 @never_cache
 def integration_rotate(request: HttpRequest, integration_id: int) -> HttpResponse:
@@ -85,7 +85,7 @@ def integration_rotate(request: HttpRequest, integration_id: int) -> HttpRespons
     return _page(request, revealed={integration.pk: integration_secrets(integration=integration)})
 
 
-@requires(Capability.VIEW_INTEGRATIONS)
+@requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["POST"])
 @never_cache
 def api_key_new(request: HttpRequest) -> HttpResponse:
@@ -100,7 +100,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
     return _page(request, new_key=key)
 
 
-@requires(Capability.VIEW_INTEGRATIONS)
+@requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["POST"])
 def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
     api_key = get_object_or_404(ApiKey, account=request.latchkey.account, pk=api_key_id)

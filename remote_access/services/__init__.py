@@ -1,13 +1,12 @@
 """Writes for remote access: import services from here."""
 
 from .common import (
-    ALREADY_IN_SESSION,
     GRANT_CHANGED_MEANWHILE,
-    NO_LIVE_GRANT,
     NOTHING_TO_REMOVE,
     REMOTE_ACCESS_OFF,
     event_record,
 )
+from .ending import grant_end
 from .expiry import (
     expiry_notices_requeue_owed,
     expiry_warnings_queue,
@@ -15,17 +14,14 @@ from .expiry import (
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
-from .sessions import (
-    remote_access_disable,
-    remote_access_enable,
-    session_end,
-    session_start,
-    sessions_end_for_grant,
+from .turn_off import remote_access_disable, remote_access_enable
+from .visits import (
+    visit_end,
+    visit_start,
+    visits_end_for_grant,
 )
 
 __all__ = [
-    "ALREADY_IN_SESSION",
-    "NO_LIVE_GRANT",
     "GRANT_CHANGED_MEANWHILE",
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
@@ -34,12 +30,13 @@ __all__ = [
     "event_record",
     "expiry_notices_requeue_owed",
     "expiry_warnings_queue",
+    "grant_end",
     "grant_expire_if_overdue",
     "grants_expire_due",
     "remote_access_disable",
     "remote_access_enable",
-    "session_end",
-    "session_start",
-    "sessions_end_for_grant",
+    "visit_end",
+    "visit_start",
+    "visits_end_for_grant",
     "support_request_create",
 ]

@@ -18,8 +18,6 @@ GRANT_CHANGED_MEANWHILE = _(
     "Check the current access below and try again if you still want to change it."
 )
 NOTHING_TO_REMOVE = _("That access had already ended, so there was nothing to remove.")
-NO_LIVE_GRANT = _("The merchant has not granted access, or it has ended. Ask them to grant it.")
-ALREADY_IN_SESSION = _("You are already in an account. Exit it before entering another.")
 
 
 def lock_account(account: Account) -> Account:

@@ -13,6 +13,10 @@ from django.utils.translation import gettext as _
 
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition
+from .ending import grant_end
+from .visits import visit_ended_summary
+
+EndReason = RepresentativeSession.EndReason
 
 
 def grant_expire_if_overdue(*, grant: RemoteAccessGrant, now: dt.datetime) -> bool:
@@ -60,7 +64,6 @@ SELECT account_id, 'expired', %(summary)s, '', id, expires_at FROM expired
 RETURNING created_at, grant_id
 """
 
-_SESSION_EXPIRED = _("A support visit ended: access expired")
 
 # Where a sweep starts: before every possible grant.
 _SWEEP_START = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
@@ -91,7 +94,7 @@ def _expire_batch(
         "limit": limit,
         "grant_id": grant_id,
         "summary": _("Access expired"),
-        "session_summary": _SESSION_EXPIRED,
+        "session_summary": visit_ended_summary(visit=None, reason=EndReason.EXPIRED),
         "after_expires_at": after[0],
         "after_id": after[1],
     }
@@ -111,33 +114,21 @@ def _expire_batch_portable(
     )
     if grant_id is not None:
         due = due.filter(pk=grant_id)
-    batch = list(due.order_by("expires_at", "pk").only("pk", "account_id", "expires_at")[:limit])
-    RemoteAccessGrant.objects.filter(pk__in=[grant.pk for grant in batch]).update(
-        status=RemoteAccessGrant.Status.EXPIRED, ended_at=F("expires_at")
-    )
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
+    batch = list(due.order_by("expires_at", "pk")[:limit])
+    for grant in batch:
+        grant_end(
+            grant=grant,
+            status=RemoteAccessGrant.Status.EXPIRED,
+            ended_by=None,
+            at=grant.expires_at,
+            visit_end_reason=EndReason.EXPIRED,
+        )
+        AccessEvent.objects.create(
             account_id=grant.account_id,
             kind=AccessEvent.Kind.EXPIRED,
             summary=_("Access expired"),
             grant_id=grant.pk,
             created_at=grant.expires_at,
-        )
-        for grant in batch
-    )
-    expires_at = {grant.pk: grant.expires_at for grant in batch}
-    for visit in RepresentativeSession.objects.filter(grant__in=batch, ended_at__isnull=True):
-        visit.ended_at = expires_at[visit.grant_id]
-        visit.end_reason = RepresentativeSession.EndReason.EXPIRED
-        visit.save(update_fields=["ended_at", "end_reason"])
-        AccessEvent.objects.create(
-            account_id=visit.account_id,
-            kind=AccessEvent.Kind.SESSION_ENDED,
-            summary=_SESSION_EXPIRED,
-            actor_id=visit.staff_user_id,
-            grant_id=visit.grant_id,
-            session=visit,
-            created_at=visit.ended_at,
         )
     return [(grant.expires_at, grant.pk) for grant in batch]
 

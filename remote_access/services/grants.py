@@ -22,8 +22,8 @@ from .common import (
     event_record,
     lock_account,
 )
+from .ending import grant_end
 from .expiry import grant_expire_if_overdue
-from .sessions import sessions_end_for_grant
 
 
 def _period_phrase(grant: RemoteAccessGrant) -> str:
@@ -76,11 +76,13 @@ def access_grant(
         raise ApplicationError(GRANT_CHANGED_MEANWHILE)
 
     if current is not None:
-        current.status = RemoteAccessGrant.Status.REPLACED
-        current.ended_at = now
-        current.ended_by = actor.user
-        current.save(update_fields=["status", "ended_at", "ended_by"])
-        sessions_end_for_grant(grant=current, reason=RepresentativeSession.EndReason.REPLACED)
+        grant_end(
+            grant=current,
+            status=RemoteAccessGrant.Status.REPLACED,
+            ended_by=actor.user,
+            at=now,
+            visit_end_reason=RepresentativeSession.EndReason.REPLACED,
+        )
     grant = RemoteAccessGrant(
         account=account,
         granted_by=actor.user,
@@ -137,11 +139,13 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     grant_expire_if_overdue(grant=grant, now=now)
     if grant.status != RemoteAccessGrant.Status.ACTIVE:
         raise ApplicationError(NOTHING_TO_REMOVE)
-    grant.status = RemoteAccessGrant.Status.REVOKED
-    grant.ended_at = now
-    grant.ended_by = actor.user
-    grant.save(update_fields=["status", "ended_at", "ended_by"])
-    sessions_end_for_grant(grant=grant, reason=RepresentativeSession.EndReason.REVOKED)
+    grant_end(
+        grant=grant,
+        status=RemoteAccessGrant.Status.REVOKED,
+        ended_by=actor.user,
+        at=now,
+        visit_end_reason=RepresentativeSession.EndReason.REVOKED,
+    )
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOVED,

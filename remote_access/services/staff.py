@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts.models import User
 
+from ..rules import DISABLE_PERMISSION, ENTER_PERMISSION
 from ..selectors import STAFF_TEAM_GROUPS
 
 # What every support team may see in the admin, and do: enter accounts on a live grant.
@@ -15,9 +16,8 @@ TEAM_PERMISSIONS = [
     ("remote_access", "view_representativesession"),
     ("remote_access", "view_accessevent"),
     ("remote_access", "view_supportrequest"),
-    ("remote_access", "enter_account"),
+    ENTER_PERMISSION,
 ]
-DISABLE_PERMISSION = ("remote_access", "disable_remote_access")
 
 
 def _permission(app_label: str, codename: str) -> Permission:

@@ -39,7 +39,7 @@ def test_representative_capabilities__admin_minus_restricted():
         Capability.IMPORT_DATA,
         Capability.MANAGE_USERS,
         Capability.RESET_MFA,
-        Capability.VIEW_INTEGRATIONS,
+        Capability.MANAGE_INTEGRATIONS,
         Capability.MANAGE_REMOTE_ACCESS,
         Capability.DELETE_ACCOUNT,
         Capability.TRANSFER_OWNERSHIP,

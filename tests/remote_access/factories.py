@@ -51,7 +51,7 @@ class AccessEventFactory(DjangoModelFactory[AccessEvent]):
 
 
 class RepresentativeSessionFactory(DjangoModelFactory[RepresentativeSession]):
-    """An open visit on a live grant; prefer `session_start` in tests of behaviour."""
+    """An open visit on a live grant; prefer `visit_start` in tests of behaviour."""
 
     class Meta:
         model = RepresentativeSession
@@ -61,3 +61,13 @@ class RepresentativeSessionFactory(DjangoModelFactory[RepresentativeSession]):
     staff_user = factory.SubFactory(StaffUserFactory)
     team = Team.SUPPORT
     ticket_reference = factory.Sequence(lambda n: str(4400 + n))
+
+
+def csm_user():
+    """A customer success manager: staff who may enter accounts and turn remote access off."""
+    from remote_access.services.staff import staff_member_set_team
+    from tests.accounts.factories import StaffUserFactory
+
+    user = StaffUserFactory()
+    staff_member_set_team(user=user, team="Success", may_disable=True)
+    return user

@@ -12,11 +12,9 @@ from remote_access.permissions import (
     CanEnterAccounts,
     HasLiveGrant,
     IsActiveStaff,
-    NotInRepresentativeSession,
     RemoteAccessEnabled,
     SignedInWithTwoFactor,
 )
-from remote_access.services import session_start
 from tests.accounts.factories import StaffUserFactory, UserFactory
 from tests.remote_access.factories import GrantFactory
 
@@ -115,13 +113,6 @@ def test_has_live_grant__uses_the_clock(account, owner):
     grant.granted_at = grant.expires_at - dt.timedelta(days=1)
     grant.save()
     assert not HasLiveGrant().has_permission(None, account)
-
-
-def test_not_in_representative_session(account, owner, support_staff):
-    GrantFactory(account=account, granted_by=owner)
-    assert NotInRepresentativeSession().has_permission(request_as(support_staff), account)
-    session_start(account=account, staff_user=support_staff, ticket_reference="1")
-    assert not NotInRepresentativeSession().has_permission(request_as(support_staff), account)
 
 
 def test_enter_account__first_failing_check_speaks(account, owner, support_staff, db):
