@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import Invitation
 from accounts.services.integrations import integration_create
 from audience.models import ImportJob
+from tests.accounts.factories import owner_actor
 from tests.audience.factories import SegmentFactory
 from tests.remote_access.factories import GrantFactory, SupportRequestFactory
 from tests.urlconf import PUBLIC, merchant_views, url_kwargs
@@ -32,7 +33,12 @@ def samples(account, owner, admin):
         expires_at=timezone.now() + dt.timedelta(days=7),
     )
     integration = integration_create(
-        account=account, name="Shop", store_url="https://s.example", api_key="k", webhook_secret="w"
+        account=account,
+        actor=owner_actor(account),
+        name="Shop",
+        store_url="https://s.example",
+        api_key="k",
+        webhook_secret="w",
     )
     job = ImportJob.objects.create(
         account=account,
@@ -176,6 +182,7 @@ def test_no_secret_reaches_logs_or_history(
     caplog.set_level(logging.DEBUG)
     integration = integration_create(
         account=account,
+        actor=owner_actor(account),
         name="Shop",
         store_url="https://s.example",
         api_key="shpat_LEAKCHECK_0001",

@@ -20,8 +20,9 @@ def _hash(key: str) -> str:
 
 
 def integration_create(
-    *, account: Account, name: str, store_url: str, api_key: str, webhook_secret: str
+    *, account: Account, actor: Actor, name: str, store_url: str, api_key: str, webhook_secret: str
 ) -> Integration:
+    require_capability(actor, account, Capability.MANAGE_INTEGRATIONS)
     return Integration.objects.create(
         account=account,
         name=name,

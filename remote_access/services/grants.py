@@ -170,6 +170,7 @@ def support_request_create(
     expected_current_grant_id: int | None = None,
 ) -> tuple[SupportRequest, RemoteAccessGrant | None]:
     """Create a support request and, when asked, the grant that goes with it, together."""
+    require_capability(actor, account, Capability.CONTACT_SUPPORT)
     support_request = SupportRequest(
         account=account, requested_by=actor.user, team=team, subject=subject, message=message
     )

@@ -37,3 +37,10 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     user = factory.SubFactory(UserFactory)
     account = factory.SubFactory(AccountFactory)
     role = Role.OWNER
+
+
+def owner_actor(account: Account):
+    """An Owner of `account` as services see one (the user is made up for the occasion)."""
+    from accounts.actors import MemberActor
+
+    return MemberActor.for_membership(user=UserFactory(), account=account, role=Role.OWNER)

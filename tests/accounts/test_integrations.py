@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import ApiKey, Integration
 from accounts.services.integrations import api_key_check, integration_create
+from tests.accounts.factories import owner_actor
 
 PAGE = reverse("accounts:settings_integrations")
 STORE_KEY = "shpat_0123456789abcdefSECRET"
@@ -15,6 +16,7 @@ HOOK_SECRET = "whsec_SuperSecretHookValue"
 def integration(account):
     return integration_create(
         account=account,
+        actor=owner_actor(account),
         name="Acme Shopify store",
         store_url="https://acme.example",
         api_key=STORE_KEY,

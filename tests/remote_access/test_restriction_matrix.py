@@ -12,7 +12,7 @@ from accounts.roles import REPRESENTATIVE_RESTRICTED, Role
 from accounts.services.integrations import integration_create
 from audience.models import ImportJob, Profile
 from remote_access.models import AccessEvent, RemoteAccessGrant
-from tests.accounts.factories import MembershipFactory
+from tests.accounts.factories import MembershipFactory, owner_actor
 from tests.remote_access.factories import SupportRequestFactory
 from tests.remote_access.test_support_sessions import enter_url
 from tests.urlconf import PUBLIC, merchant_views
@@ -98,6 +98,7 @@ def test_representative_refused_restricted_view(
     TOTPDevice.objects.create(user=analyst.user, name="app", confirmed=True)
     integration = integration_create(
         account=account,
+        actor=owner_actor(account),
         name="Shop",
         store_url="https://acme.example",
         api_key="shpat_SECRET_KEY_1234",

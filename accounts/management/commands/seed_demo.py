@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.actors import MemberActor
 from accounts.models import Account, Membership, User
 from accounts.roles import Role
 from accounts.services.integrations import integration_create
@@ -62,6 +63,9 @@ class Command(BaseCommand):
         if not accounts["Acme Store"].integrations.exists():
             integration_create(
                 account=accounts["Acme Store"],
+                actor=MemberActor.for_membership(
+                    user=users["owner@acme.test"], account=accounts["Acme Store"], role=Role.OWNER
+                ),
                 name="Acme Shopify store",
                 store_url="https://acme-store.example",
                 api_key="shpat_" + secrets.token_hex(16),
