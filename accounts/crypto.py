@@ -1,6 +1,8 @@
-"""Encryption for secrets that must be shown again (integration keys). The key comes from
-FIELD_ENCRYPTION_KEY; rotating it means re-encrypting (MultiFernet takes the old keys too)."""
+"""Secrets at rest. Encryption for secrets that must be shown again (integration keys; the
+key comes from FIELD_ENCRYPTION_KEYS, newest first: MultiFernet still reads the old ones), and
+hashing for those that never are (invitation tokens, private API keys)."""
 
+import hashlib
 from functools import cache
 
 from cryptography.fernet import Fernet, MultiFernet
@@ -18,3 +20,9 @@ def encrypt(value: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def token_hash(token: str) -> str:
+    """How a bearer token is stored and looked up: SHA-256. The tokens are long random
+    strings, so a fast hash without salt is enough (no guessing a 256-bit secret)."""
+    return hashlib.sha256(token.encode()).hexdigest()

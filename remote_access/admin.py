@@ -69,6 +69,11 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
     def get_urls(self):
         views = [
             path(
+                "end-my-visit/",
+                self.admin_site.admin_view(self.end_own_visit_view),
+                name="accounts_account_end_own_visit",
+            ),
+            path(
                 "<path:object_id>/enter/",
                 self.admin_site.admin_view(self.enter_account_view),
                 name="accounts_account_enter",

@@ -6,36 +6,41 @@ Each view declares its permission classes; the first that fails gives the messag
 import time
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import AdminSite
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
+from accounts.http import safe_next_url
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
 
+from . import rules
 from .middleware import VISIT_SESSION_KEY
+from .models import RepresentativeSession
 from .permissions import (
     DISABLE_REMOTE_ACCESS,
     ENABLE_REMOTE_ACCESS,
     ENTER_ACCOUNT,
     BasePermission,
+    SignedInRecently,
 )
+from .selectors import open_visit_for
 from .services import (
     remote_access_disable,
     remote_access_enable,
+    visit_end,
     visit_start,
 )
 
 ENTER_POSTS_PER_MINUTE = 10
+SIGNED_IN_RECENTLY = SignedInRecently()
 
 
 class EnterAccountForm(forms.Form):
@@ -43,7 +48,7 @@ class EnterAccountForm(forms.Form):
         label=gettext_lazy("Ticket reference"),
         max_length=100,
         help_text=gettext_lazy("The support ticket this visit is for; the merchant sees it."),
-        error_messages={"required": gettext_lazy("Give the ticket this visit is for.")},
+        error_messages={"required": rules.TICKET_REQUIRED},
     )
     note = forms.CharField(
         label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea
@@ -56,9 +61,7 @@ class EnterAccountForm(forms.Form):
             self.fields["password"] = forms.CharField(
                 label=gettext_lazy("Your password"),
                 widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-                help_text=gettext_lazy(
-                    "You signed in more than 15 minutes ago; confirm it is you."
-                ),
+                help_text=rules.password_again(),
             )
 
     def clean_password(self) -> str:
@@ -67,11 +70,12 @@ class EnterAccountForm(forms.Form):
             raise forms.ValidationError(_("That is not your password."), code="wrong_password")
         return password
 
-    def clean_ticket_reference(self) -> str:
-        value = self.cleaned_data["ticket_reference"].strip()
-        if not value:
-            raise forms.ValidationError(_("Give the ticket this visit is for."), code="required")
-        return value
+    @property
+    def asked_password(self) -> bool:
+        return "password" in self.fields
+
+    def visit_fields(self) -> dict[str, str]:
+        return {key: self.cleaned_data[key] for key in ("ticket_reference", "note")}
 
 
 class DisableRemoteAccessForm(forms.Form):
@@ -92,6 +96,14 @@ def _client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR is the peer as the server saw it; a proxy in front must set it (gunicorn
     # --forwarded-allow-ips), so that a client cannot forge X-Forwarded-For here.
     return request.META.get("REMOTE_ADDR") or None
+
+
+def _visit_remember(request: HttpRequest, visit: RepresentativeSession, *, reauthenticated: bool):
+    """Tie this browser to the visit, under a new session key (DESIGN §5.6)."""
+    request.session.cycle_key()
+    request.session[VISIT_SESSION_KEY] = visit.pk
+    if reauthenticated:
+        request.session[AUTHENTICATED_AT] = time.time()
 
 
 class AccountAdminViews:
@@ -118,6 +130,17 @@ class AccountAdminViews:
         message = permission.denial(request, account)
         return None if message is None else self._refuse(request, account, message)
 
+    def _page(
+        self, request: HttpRequest, account: Account, template: str, form: forms.Form, title: str
+    ) -> TemplateResponse:
+        context = {"account": account, "form": form, "title": title, "opts": Account._meta}
+        return TemplateResponse(
+            request,
+            f"admin/remote_access/{template}.html",
+            {**self.admin_site.each_context(request), **context},
+            status=400 if form.errors else 200,
+        )
+
     def enter_account_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         account = get_object_or_404(Account, pk=object_id)
         refusal = self._check(request, account, ENTER_ACCOUNT)
@@ -125,8 +148,7 @@ class AccountAdminViews:
             return refusal
         if post_over_limit(request, "enter-account", limit=ENTER_POSTS_PER_MINUTE):
             return rate_limited_response(request)
-        signed_in_at = request.session.get(AUTHENTICATED_AT, 0)
-        needs_password = time.time() - signed_in_at > settings.STAFF_REAUTH_AFTER.total_seconds()
+        needs_password = not SIGNED_IN_RECENTLY.has_permission(request, account)
         form = EnterAccountForm(
             request.POST if request.method == "POST" else None,
             needs_password=needs_password,
@@ -134,38 +156,19 @@ class AccountAdminViews:
         )
         if request.method == "POST" and form.is_valid():
             try:
-                session = visit_start(
+                visit = visit_start(
                     account=account,
                     staff_user=request.user,
-                    ticket_reference=form.cleaned_data["ticket_reference"],
-                    note=form.cleaned_data["note"],
                     source_ip=_client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                    **form.visit_fields(),
                 )
             except ApplicationError as error:
                 return self._refuse(request, account, error.message)
-            request.session.cycle_key()
-            request.session[VISIT_SESSION_KEY] = session.pk
-            if needs_password:
-                request.session[AUTHENTICATED_AT] = time.time()
-            destination = request.POST.get("next", "/")
-            if not url_has_allowed_host_and_scheme(
-                destination, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-            ):
-                destination = "/"
-            return redirect(destination)
-        return TemplateResponse(
-            request,
-            "admin/remote_access/enter_account.html",
-            {
-                **self.admin_site.each_context(request),
-                "account": account,
-                "form": form,
-                "title": _("Enter %(account)s") % {"account": account.name},
-                "opts": Account._meta,
-            },
-            status=400 if form.errors else 200,
-        )
+            _visit_remember(request, visit, reauthenticated=form.asked_password)
+            return redirect(safe_next_url(request, request.POST.get("next"), default="/"))
+        title = _("Enter %(account)s") % {"account": account.name}
+        return self._page(request, account, "enter_account", form, title)
 
     def disable_remote_access_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         account = get_object_or_404(Account, pk=object_id)
@@ -175,26 +178,14 @@ class AccountAdminViews:
         form = DisableRemoteAccessForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                remote_access_disable(
-                    account=account, staff_user=request.user, reason=form.cleaned_data["reason"]
-                )
+                remote_access_disable(account=account, staff_user=request.user, **form.cleaned_data)
             except ApplicationError as error:
-                form.add_error("reason", error.message)
+                form.add_error(error.field, error.message)
             else:
                 messages.success(request, _("Remote access is now off for this account."))
                 return redirect(_account_page(account))
-        return TemplateResponse(
-            request,
-            "admin/remote_access/disable_remote_access.html",
-            {
-                **self.admin_site.each_context(request),
-                "account": account,
-                "form": form,
-                "title": _("Turn remote access off for %(account)s") % {"account": account.name},
-                "opts": Account._meta,
-            },
-            status=400 if form.errors else 200,
-        )
+        title = _("Turn remote access off for %(account)s") % {"account": account.name}
+        return self._page(request, account, "disable_remote_access", form, title)
 
     def enable_remote_access_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         account = get_object_or_404(Account, pk=object_id)
@@ -206,3 +197,20 @@ class AccountAdminViews:
         remote_access_enable(account=account, staff_user=request.user)
         messages.success(request, _("Remote access is on again; the merchant can grant it."))
         return redirect(_account_page(account))
+
+    def end_own_visit_view(self, request: HttpRequest) -> HttpResponse:
+        """End the signed-in staff user's own open visit, from whichever browser: the way
+        out of a visit left open in a browser that is gone."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        visit = open_visit_for(user=request.user)
+        if visit is not None:
+            visit_end(visit=visit, reason=RepresentativeSession.EndReason.EXIT)
+            messages.success(
+                request, _("Your visit to %(account)s has ended.") % {"account": visit.account.name}
+            )
+        if request.session.pop(VISIT_SESSION_KEY, None) is not None:
+            request.session.cycle_key()
+        return redirect(
+            safe_next_url(request, request.POST.get("next"), default=reverse("admin:index"))
+        )

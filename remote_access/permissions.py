@@ -6,9 +6,13 @@ returns the message of the first check that fails (None when all pass): that is 
 read on the page.
 """
 
+import time
+
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 
 from . import rules
@@ -127,6 +131,19 @@ class HasLiveGrant(BasePermission):
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
         return live_grant(account=account) is not None
+
+
+class SignedInRecently(BasePermission):
+    """The staff user proved who they are (password, two-factor) within STAFF_REAUTH_AFTER.
+    Not a refusal on its own: entering asks for the password again when this fails."""
+
+    @property
+    def message(self) -> str:
+        return rules.password_again()
+
+    def has_permission(self, request: HttpRequest, account: Account | None) -> bool:
+        signed_in_at = request.session.get(AUTHENTICATED_AT, 0)
+        return time.time() - signed_in_at <= settings.STAFF_REAUTH_AFTER.total_seconds()
 
 
 ENTER_ACCOUNT = (

@@ -5,7 +5,9 @@ The permission classes (permissions.py) are the first guard of the admin views; 
 forget a rule and no rule is worded twice (DESIGN §5.11).
 """
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 
@@ -46,3 +48,13 @@ def staff_may_enter(user: User) -> bool:
 def staff_may_turn_off(user: User) -> bool:
     """Active staff holding remote_access.disable_remote_access (customer success managers)."""
     return is_active_staff(user) and user.has_perm(permission_name(DISABLE_PERMISSION))
+
+
+def password_again() -> str:
+    """Why entering asks for the password again (STAFF_REAUTH_AFTER, a setting)."""
+    minutes = int(settings.STAFF_REAUTH_AFTER.total_seconds() // 60)
+    return ngettext(
+        "You signed in more than %(minutes)d minute ago; confirm it is you.",
+        "You signed in more than %(minutes)d minutes ago; confirm it is you.",
+        minutes,
+    ) % {"minutes": minutes}

@@ -1,6 +1,5 @@
 """Integrations and private API keys: the information a representative may never see."""
 
-import hashlib
 import secrets
 
 from django.db import transaction
@@ -8,15 +7,11 @@ from django.utils import timezone
 
 from ..actors import Actor
 from ..authorization import require_capability
-from ..crypto import decrypt, encrypt
+from ..crypto import decrypt, encrypt, token_hash
 from ..models import Account, ApiKey, Integration
 from ..roles import Capability
 
 API_KEY_PREFIX = "lk_"
-
-
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def integration_create(
@@ -65,7 +60,7 @@ def api_key_create(*, account: Account, actor: Actor, label: str) -> tuple[ApiKe
         account=account,
         label=label,
         prefix=key[:10],
-        key_hash=_hash(key),
+        key_hash=token_hash(key),
         created_by=actor.user,
     )
     return api_key, key
@@ -83,4 +78,4 @@ def api_key_revoke(*, account: Account, actor: Actor, api_key_id: int) -> ApiKey
 
 def api_key_check(*, key: str) -> ApiKey | None:
     """The live key matching `key`, for authenticating API calls."""
-    return ApiKey.objects.filter(key_hash=_hash(key), revoked_at__isnull=True).first()
+    return ApiKey.objects.filter(key_hash=token_hash(key), revoked_at__isnull=True).first()

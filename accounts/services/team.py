@@ -1,7 +1,6 @@
 """Changing the team: invitations, roles, removals. Each change writes a TeamEvent."""
 
 import datetime as dt
-import hashlib
 import secrets
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from accounts.errors import ApplicationError
 
 from ..actors import Actor
 from ..authorization import require_capability
+from ..crypto import token_hash
 from ..models import INVITATION_LIFETIME_DAYS, Account, Invitation, Membership, TeamEvent, User
 from ..roles import Capability, Role
 
@@ -45,10 +45,6 @@ def _may_touch_owners(actor: Actor) -> bool:
     return actor.can(Capability.TRANSFER_OWNERSHIP)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(*, account: Account, actor: Actor, email: str, role: str) -> str:
     """Invite someone by email; returns the token (mailed, never stored in clear)."""
@@ -72,7 +68,7 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
         email=email,
         role=role,
         invited_by=actor.user,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         expires_at=timezone.now() + dt.timedelta(days=INVITATION_LIFETIME_DAYS),
     )
     invitation.full_clean(validate_constraints=False)
@@ -134,7 +130,7 @@ def invitation_revoke(*, account: Account, actor: Actor, invitation_id: int) -> 
 def invitation_for_token(*, token: str) -> Invitation | None:
     return (
         Invitation.objects.select_related("account", "invited_by")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_hash(token))
         .first()
     )
 
@@ -147,7 +143,7 @@ def invitation_accept(
     invitation = (
         Invitation.objects.select_for_update()
         .select_related("account")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_hash(token))
         .first()
     )
     if invitation is None or not invitation.is_pending():

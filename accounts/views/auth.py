@@ -12,7 +12,7 @@ from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
@@ -21,6 +21,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import no_account, public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
+from ..http import safe_next_url
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
 from ..ratelimit import attempts, client_ip, record_attempt, reset_attempts
@@ -41,11 +42,7 @@ MFA_PENDING_SECONDS = 300
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
-    if value and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return reverse("accounts:home")
+    return safe_next_url(request, value, default=reverse("accounts:home"))
 
 
 LOGIN_FAILURE_LIMIT = 5

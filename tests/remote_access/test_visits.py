@@ -90,3 +90,30 @@ def test_visit_start__refuses_a_caller_without_the_permission(who, account, owne
     with pytest.raises(ApplicationError, match="permission to enter"):
         visit_start(account=account, staff_user=caller, ticket_reference="1")
     assert not RepresentativeSession.objects.exists()
+
+
+def test_admin__shows_own_open_visit_and_ends_it(account, owner, support_staff):
+    """A visit left open in a browser that is gone shows on every admin page of its staff
+    user, with End it."""
+    GrantFactory(account=account, granted_by=owner)
+    visit_start(account=account, staff_user=support_staff, ticket_reference="4411")
+    elsewhere = browser_of(support_staff)
+    page = elsewhere.get(reverse("admin:index"))
+    assert "You have an open visit to Acme Store (ticket 4411" in page.content.decode()
+
+    response = elsewhere.post(
+        reverse("admin:accounts_account_end_own_visit"), {"next": "https://evil.test/"}
+    )
+    assert response.url == reverse("admin:index")
+    visit = RepresentativeSession.objects.get()
+    assert visit.end_reason == EndReason.EXIT
+    assert "open visit" not in elsewhere.get(reverse("admin:index")).content.decode()
+
+
+def test_admin__end_it_needs_post_and_staff(account, owner, support_staff, client_for):
+    GrantFactory(account=account, granted_by=owner)
+    visit_start(account=account, staff_user=support_staff, ticket_reference="1")
+    url = reverse("admin:accounts_account_end_own_visit")
+    assert browser_of(support_staff).get(url).status_code == 405
+    assert client_for(owner).post(url).status_code == 302  # to the admin sign-in
+    assert RepresentativeSession.objects.get().ended_at is None
