@@ -2,7 +2,7 @@
 
 A service raises `ApplicationError(message, field=...)`; the view shows the message as a form
 error on `field` (or a non-field error) or as a flash message, through one helper
-(`accounts.views.errors.show_error`). Subclass only where a caller branches on the type.
+(`accounts.http.show_error`). Subclass only where a caller branches on the type.
 """
 
 

@@ -93,6 +93,16 @@ class AcceptInvitationForm(forms.Form):
         password_validation.validate_password(password)
         return password
 
+    def new_user_fields(self) -> dict[str, str]:
+        """What `invitation_accept` takes to create the user; empty for someone signed in
+        (the form is then unbound)."""
+        if not self.is_bound:
+            return {"full_name": "", "password": ""}
+        return {
+            "full_name": self.cleaned_data["full_name"],
+            "password": self.cleaned_data["password"],
+        }
+
 
 class CodeForm(forms.Form):
     code = forms.CharField(

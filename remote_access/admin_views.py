@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
-from accounts.http import safe_next_url
+from accounts.http import safe_next_url, show_error
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
@@ -180,7 +180,7 @@ class AccountAdminViews:
             try:
                 remote_access_disable(account=account, staff_user=request.user, **form.cleaned_data)
             except ApplicationError as error:
-                form.add_error(error.field, error.message)
+                show_error(request, error, form=form)
             else:
                 messages.success(request, _("Remote access is now off for this account."))
                 return redirect(_account_page(account))

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 
-from .models import Duration, Team
+from .models import Duration, RemoteAccessGrant, Team
 from .periods import CUSTOM_DATE_REQUIRED, custom_date_bounds, custom_date_error
 
 NO_GRANT = ""
@@ -33,8 +33,19 @@ class GrantPeriodForm(forms.Form):
     )
     current_grant = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, account: Account, now: dt.datetime, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        data=None,
+        *args,
+        account: Account,
+        now: dt.datetime,
+        current_grant: RemoteAccessGrant | None = None,
+        **kwargs,
+    ) -> None:
+        """`current_grant` is the access the person sees while choosing; it travels with the
+        form, so a change made meanwhile (another admin, a double submit) is noticed."""
+        kwargs.setdefault("initial", {"current_grant": current_grant.pk if current_grant else None})
+        super().__init__(data, *args, **kwargs)
         self.account = account
         self.now = now
         earliest, latest = custom_date_bounds(account=account, now=now)
@@ -53,6 +64,14 @@ class GrantPeriodForm(forms.Form):
                 if error:
                     self.add_error("last_day", error)
         return cleaned
+
+    def grant_fields(self) -> dict:
+        """What `access_grant` takes from this form."""
+        return {
+            "duration": self.cleaned_data["duration"],
+            "last_day": self.cleaned_data["last_day"],
+            "expected_current_grant_id": self.cleaned_data["current_grant"],
+        }
 
 
 class ContactSupportForm(GrantPeriodForm):
@@ -74,3 +93,22 @@ class ContactSupportForm(GrantPeriodForm):
     @property
     def wants_grant(self) -> bool:
         return bool(self.data.get(self.add_prefix("duration")))
+
+    def support_request_fields(self) -> dict:
+        """What `support_request_create` takes from this form."""
+        data = self.cleaned_data
+        return {
+            "team": data["team"],
+            "subject": data["subject"],
+            "message": data["message"],
+            **(self.grant_fields() if data["duration"] else {}),
+        }
+
+    def with_current_grant(self, grant: RemoteAccessGrant | None) -> "ContactSupportForm":
+        """The same form, everything typed kept, pointing at the access as it is now (after
+        the grant changed under the person's feet)."""
+        data = self.data.copy()
+        data[self.add_prefix("current_grant")] = grant.pk if grant else ""
+        form = type(self)(data, account=self.account, now=self.now)
+        form.is_valid()
+        return form

@@ -12,6 +12,7 @@ from accounts.authorization import describe_action, no_account, refuse, render_r
 from accounts.context import context_of
 from accounts.csv_export import csv_download
 from accounts.errors import ApplicationError
+from accounts.http import show_error
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
@@ -49,6 +50,10 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
+def _bound(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
+
+
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.MANAGE_REMOTE_ACCESS)
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
@@ -58,42 +63,37 @@ def security(request: HttpRequest) -> HttpResponse:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     grant = live_grant(account=account)
     form = GrantPeriodForm(
-        request.POST if request.method == "POST" else None,
-        account=account,
-        now=timezone.now(),
-        initial={"current_grant": grant.pk if grant else None},
+        _bound(request), account=account, now=timezone.now(), current_grant=grant
     )
     if request.method == "POST" and form.is_valid():
         try:
-            access_grant(
-                account=account,
-                actor=request.latchkey.actor,
-                duration=form.cleaned_data["duration"],
-                last_day=form.cleaned_data["last_day"],
-                expected_current_grant_id=form.cleaned_data["current_grant"],
-            )
+            access_grant(account=account, actor=request.latchkey.actor, **form.grant_fields())
         except ApplicationError as error:
-            messages.error(request, error.message)
+            show_error(request, error)
         else:
             messages.success(request, ACCESS_SAVED)
         return redirect(_security_url())
+    return _security_page(request, grant=grant, form=form)
+
+
+def _security_page(
+    request: HttpRequest, *, grant: RemoteAccessGrant | None, form: GrantPeriodForm
+) -> HttpResponse:
+    actor = request.latchkey.actor
     page = _page_number(request)
-    events, has_older = access_history_page(account=account, page=page)
-    return render(
-        request,
-        "remote_access/security.html",
-        {
-            "active_tab": "security",
-            "grant": grant,
-            "form": form,
-            "can_manage": request.latchkey.actor.can(Capability.MANAGE_REMOTE_ACCESS),
-            "can_export": request.latchkey.actor.can(Capability.EXPORT_ACCESS_HISTORY),
-            "events": events,
-            "page": page,
-            "has_older": has_older,
-        },
-        status=400 if form.errors else 200,
-    )
+    events, has_older = access_history_page(account=request.latchkey.account, page=page)
+    context = {
+        "active_tab": "security",
+        "grant": grant,
+        "form": form,
+        "can_manage": actor.can(Capability.MANAGE_REMOTE_ACCESS),
+        "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
+        "events": events,
+        "page": page,
+        "has_older": has_older,
+    }
+    status = 400 if form.errors else 200
+    return render(request, "remote_access/security.html", context, status=status)
 
 
 @requires(Capability.MANAGE_REMOTE_ACCESS)
@@ -147,49 +147,45 @@ def grant_access_link(request: HttpRequest) -> HttpResponse:
 def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.latchkey.account, request.latchkey.actor
     grant = live_grant(account=account)
-    can_grant = actor.can(Capability.MANAGE_REMOTE_ACCESS) and not account.remote_access_disabled
     form = ContactSupportForm(
-        request.POST if request.method == "POST" else None,
-        account=account,
-        now=timezone.now(),
-        initial={"current_grant": grant.pk if grant else None},
+        _bound(request), account=account, now=timezone.now(), current_grant=grant
     )
     if request.method == "POST":
-        if form.wants_grant and not actor.can(Capability.MANAGE_REMOTE_ACCESS):
-            return refuse(request, Capability.MANAGE_REMOTE_ACCESS)
-        if form.wants_grant and account.remote_access_disabled:
-            return render_refusal(request, REMOTE_ACCESS_OFF)
+        refusal = _contact_grant_refusal(request, form)
+        if refusal is not None:
+            return refusal
         if form.is_valid():
-            data = form.cleaned_data
             try:
                 support_request, _grant = support_request_create(
-                    account=account,
-                    actor=actor,
-                    team=data["team"],
-                    subject=data["subject"],
-                    message=data["message"],
-                    duration=data["duration"] or None,
-                    last_day=data["last_day"],
-                    expected_current_grant_id=data["current_grant"],
+                    account=account, actor=actor, **form.support_request_fields()
                 )
             except ApplicationError as error:
-                # Keep everything typed; point the hidden marker at the access as it is now.
-                data = request.POST.copy()
-                data["current_grant"] = grant.pk if (grant := live_grant(account=account)) else ""
-                form = ContactSupportForm(data, account=account, now=timezone.now())
-                form.is_valid()
-                form.add_error(None, error.message)
+                form = form.with_current_grant(live_grant(account=account))
+                show_error(request, error, form=form)
             else:
-                describe_action(
-                    request, _("sent support request #%(number)s") % {"number": support_request.pk}
-                )
-                return redirect("remote_access:contact_sent", request_id=support_request.pk)
+                return _contact_sent_redirect(request, support_request)
+    can_grant = actor.can(Capability.MANAGE_REMOTE_ACCESS) and not account.remote_access_disabled
+    context = {"form": form, "grant": grant, "can_grant": can_grant}
     return render(
-        request,
-        "remote_access/contact.html",
-        {"form": form, "grant": grant, "can_grant": can_grant},
-        status=400 if form.errors else 200,
+        request, "remote_access/contact.html", context, status=400 if form.errors else 200
     )
+
+
+def _contact_grant_refusal(request: HttpRequest, form: ContactSupportForm) -> HttpResponse | None:
+    """Asking for a grant with the message needs what granting needs, checked up front."""
+    if not form.wants_grant:
+        return None
+    if not request.latchkey.actor.can(Capability.MANAGE_REMOTE_ACCESS):
+        return refuse(request, Capability.MANAGE_REMOTE_ACCESS)
+    if request.latchkey.account.remote_access_disabled:
+        return render_refusal(request, REMOTE_ACCESS_OFF)
+    return None
+
+
+def _contact_sent_redirect(request: HttpRequest, support_request) -> HttpResponse:
+    summary = _("sent support request #%(number)s") % {"number": support_request.pk}
+    describe_action(request, summary)
+    return redirect("remote_access:contact_sent", request_id=support_request.pk)
 
 
 @requires(Capability.CONTACT_SUPPORT)

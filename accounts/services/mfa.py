@@ -54,7 +54,7 @@ def mfa_confirm(*, user: User, key: str, token: str) -> tuple[TOTPDevice, list[s
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     token = _clean(token)
     if not token.isdigit() or not totp.verify(int(token), tolerance=device.tolerance):
-        raise ApplicationError(WRONG_CODE)
+        raise ApplicationError(WRONG_CODE, field="code")
     TOTPDevice.objects.filter(user=user).delete()
     device.confirmed = True
     device.last_t = totp.t()  # this code may not be used again to sign in
@@ -92,7 +92,7 @@ def mfa_match(*, user: User, token: str):
             continue
         if device.verify_token(token):
             return device
-    raise ApplicationError(TOO_MANY_TRIES if throttled else WRONG_CODE)
+    raise ApplicationError(TOO_MANY_TRIES if throttled else WRONG_CODE, field="code")
 
 
 @transaction.atomic

@@ -53,7 +53,7 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
     if role == Role.OWNER and not _may_touch_owners(actor):
         raise ApplicationError(ONLY_OWNERS_MANAGE_OWNERS)
     if Membership.objects.filter(account=account, user__email=email).exists():
-        raise ApplicationError(ALREADY_MEMBER % {"email": email})
+        raise ApplicationError(ALREADY_MEMBER % {"email": email}, field="email")
     # An expired invitation no longer blocks a new one.
     Invitation.objects.filter(
         account=account,
@@ -76,7 +76,7 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
         with transaction.atomic():
             invitation.save()
     except IntegrityError as error:
-        raise ApplicationError(ALREADY_INVITED % {"email": email}) from error
+        raise ApplicationError(ALREADY_INVITED % {"email": email}, field="email") from error
     team_event_record(
         account=account,
         actor=actor,

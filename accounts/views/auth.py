@@ -21,7 +21,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import no_account, public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
-from ..http import safe_next_url
+from ..http import safe_next_url, show_error
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
 from ..ratelimit import attempts, client_ip, record_attempt, reset_attempts
@@ -111,7 +111,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
         try:
             device = mfa_match(user=user, token=form.cleaned_data["code"])
         except ApplicationError as error:
-            form.add_error("code", error.message)
+            show_error(request, error, form=form)
         else:
             request.session.pop(MFA_PENDING, None)
             auth_login(request, user, backend=backend)
@@ -139,36 +139,30 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     form = AcceptInvitationForm(request.POST if request.method == "POST" and not user else None)
     if request.method == "POST" and not existing and (user or form.is_valid()):
         try:
-            membership = invitation_accept(
-                token=token,
-                user=user,
-                full_name=form.cleaned_data.get("full_name", "") if not user else "",
-                password=form.cleaned_data.get("password", "") if not user else "",
-            )
+            membership = invitation_accept(token=token, user=user, **form.new_user_fields())
         except ApplicationError as error:
-            messages.error(request, error.message)
+            show_error(request, error)
             return redirect("accounts:invitation_accept", token=token)
-        if user is None:
-            auth_login(
-                request, membership.user, backend="django.contrib.auth.backends.ModelBackend"
-            )
-        request.session[SESSION_ACCOUNT_KEY] = membership.account_id
-        messages.success(
-            request, _("Welcome to %(account)s.") % {"account": membership.account.name}
-        )
-        return redirect("accounts:home")
-    return render(
-        request,
-        "accounts/invitation_accept.html",
-        {
-            "invitation": invitation,
-            "form": form,
-            "signed_in_as_other": user is not None and user.email != invitation.email,
-            "existing_user": existing,
-            "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
-        },
-        status=400 if form.errors else 200,
-    )
+        return _joined(request, membership, new_user=user is None)
+    context = {
+        "invitation": invitation,
+        "form": form,
+        "signed_in_as_other": user is not None and user.email != invitation.email,
+        "existing_user": existing,
+        "login_url": f"{reverse('accounts:login')}?{urlencode({'next': request.path})}",
+    }
+    status = 400 if form.errors else 200
+    return render(request, "accounts/invitation_accept.html", context, status=status)
+
+
+def _joined(request: HttpRequest, membership, *, new_user: bool) -> HttpResponse:
+    """Sign a new user in, make the account they joined the current one, and welcome them."""
+    if new_user:
+        auth_login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+    welcome = _("Welcome to %(account)s.") % {"account": membership.account.name}
+    messages.success(request, welcome)
+    return redirect("accounts:home")
 
 
 # --- the profile: one's own two-factor sign-in ------------------------------------------------
@@ -207,7 +201,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         try:
             device, codes = mfa_confirm(user=request.user, key=key, token=form.cleaned_data["code"])
         except ApplicationError as error:
-            form.add_error("code", error.message)
+            show_error(request, error, form=form)
         else:
             del request.session[MFA_SETUP_KEY]
             otp_login(request, device)
@@ -229,7 +223,7 @@ def mfa_turn_off(request: HttpRequest) -> HttpResponse:
         try:
             mfa_disable(user=request.user, token=form.cleaned_data["code"])
         except ApplicationError as error:
-            form.add_error("code", error.message)
+            show_error(request, error, form=form)
         else:
             messages.success(request, _("Two-factor sign-in is off."))
             return redirect("accounts:profile")

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.errors import ApplicationError
 
 from ..authorization import requires
+from ..http import show_error
 from ..models import PlanChange
 from ..plans import PLAN_ORDER, PLANS
 from ..roles import Capability
@@ -40,7 +41,7 @@ def billing_change(request: HttpRequest, plan: str) -> HttpResponse:
         try:
             plan_change(account=request.latchkey.account, actor=request.latchkey.actor, plan=plan)
         except ApplicationError as error:
-            messages.error(request, error.message)
+            show_error(request, error)
         else:
             messages.success(
                 request, _("You are now on the %(plan)s plan.") % {"plan": target.label}

@@ -8,6 +8,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import describe_action, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
+from ..http import show_error
 from ..models import Invitation, Membership
 from ..roles import Capability
 from ..selectors import pending_invitations, team_history, team_members
@@ -66,7 +67,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
                 role=form.cleaned_data["role"],
             )
         except ApplicationError as error:
-            form.add_error("email", error.message)
+            show_error(request, error, form=form)
         else:
             messages.success(
                 request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
@@ -102,7 +103,7 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
     except ApplicationError as error:
-        messages.error(request, error.message)
+        show_error(request, error)
     else:
         messages.success(request, _("Role changed."))
     return redirect("accounts:settings_team")
@@ -143,7 +144,7 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
                 member_id=membership.pk,
             )
         except ApplicationError as error:
-            messages.error(request, error.message)
+            show_error(request, error)
         else:
             messages.success(
                 request, _("%(name)s was removed.") % {"name": membership.user.full_name}
