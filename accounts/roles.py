@@ -51,24 +51,6 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ANALYST: _EVERYONE,
 }
 
-# What a support representative may never do, however live their grant.
-REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
-    {
-        Capability.CHANGE_PLAN,
-        Capability.IMPORT_DATA,
-        Capability.MANAGE_USERS,
-        Capability.RESET_MFA,
-        Capability.MANAGE_INTEGRATIONS,
-        Capability.MANAGE_REMOTE_ACCESS,
-        Capability.SET_MFA_POLICY,
-        Capability.DELETE_ACCOUNT,
-        Capability.TRANSFER_OWNERSHIP,
-    }
-)
-REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = (
-    ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
-)
-
 # Roles that may grant support access; named in refusals ("Ask an Owner or Admin").
 ROLES_WITH = {
     capability: [role for role in Role if capability in ROLE_CAPABILITIES[role]]

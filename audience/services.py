@@ -1,5 +1,5 @@
 from django.db import IntegrityError, transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
@@ -9,7 +9,7 @@ from accounts.roles import Capability
 from .conditions import Condition
 from .models import Segment
 
-SEGMENT_NAME_TAKEN = _("A segment with this name exists already; choose another name.")
+SEGMENT_NAME_TAKEN = gettext_lazy("A segment with this name exists already; choose another name.")
 
 
 class SegmentError(Exception):

@@ -5,9 +5,28 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
-from accounts.roles import REPRESENTATIVE_CAPABILITIES, Capability
+from accounts.roles import ROLE_CAPABILITIES, Capability, Role
 
 from .models import AccessEvent, RepresentativeSession, Team
+
+# What a support representative may never do, however live their grant (DESIGN §3). This is
+# remote access's business, so it lives here; accounts only knows roles and capabilities.
+REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
+    {
+        Capability.CHANGE_PLAN,
+        Capability.IMPORT_DATA,
+        Capability.MANAGE_USERS,
+        Capability.RESET_MFA,
+        Capability.MANAGE_INTEGRATIONS,
+        Capability.MANAGE_REMOTE_ACCESS,
+        Capability.SET_MFA_POLICY,
+        Capability.DELETE_ACCOUNT,
+        Capability.TRANSFER_OWNERSHIP,
+    }
+)
+REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = (
+    ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
+)
 
 
 @dataclass(frozen=True)

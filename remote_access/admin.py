@@ -32,10 +32,6 @@ class RemoteAccessFilter(admin.SimpleListFilter):
         return queryset
 
 
-admin.site.unregister(Account)
-
-
-@admin.register(Account)
 class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
     """The accounts admin, plus what support staff need for remote access."""
 
@@ -102,6 +98,13 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
                 "can_enable": ENABLE_REMOTE_ACCESS.denial(request, account) is None,
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# accounts.admin registered the plain Account admin when it was imported (above); this app
+# puts in its place one that adds remote access. Guarded, so importing twice is harmless.
+if admin.site.is_registered(Account):
+    admin.site.unregister(Account)
+admin.site.register(Account, RemoteAccessAccountAdmin)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

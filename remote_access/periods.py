@@ -5,7 +5,7 @@ Durations count from the moment of saving; a custom date is a day in the account
 
 import datetime as dt
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
 
@@ -19,9 +19,11 @@ DURATION_DAYS = {
 }
 CUSTOM_DATE_MAX_DAYS = 365
 
-CUSTOM_DATE_REQUIRED = _("Pick the last day of access, or choose one of the fixed periods.")
-CUSTOM_DATE_TOO_SOON = _("Pick a date from tomorrow on; for today only, choose 1 day.")
-CUSTOM_DATE_TOO_LATE = _("Pick a date at most 365 days from today.")
+CUSTOM_DATE_REQUIRED = gettext_lazy(
+    "Pick the last day of access, or choose one of the fixed periods."
+)
+CUSTOM_DATE_TOO_SOON = gettext_lazy("Pick a date from tomorrow on; for today only, choose 1 day.")
+CUSTOM_DATE_TOO_LATE = gettext_lazy("Pick a date at most 365 days from today.")
 
 
 def account_today(*, account: Account, now: dt.datetime) -> dt.date:

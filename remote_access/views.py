@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, no_account, refuse, render_refusal, requires
@@ -33,10 +34,10 @@ from .services import (
     visit_end,
 )
 
-ACCESS_SAVED = _("Support access saved.")
+ACCESS_SAVED = gettext_lazy("Support access saved.")
 # Granting and removing are deliberate acts; a burst of them is a script or a stuck button.
 REMOTE_ACCESS_POSTS_PER_MINUTE = 10
-ACCESS_REMOVED = _("Support access removed. Support can no longer enter your account.")
+ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer enter your account.")
 
 
 def _security_url() -> str:

@@ -1,7 +1,7 @@
 """Changing the plan. No payment is processed here (docs/billing.md)."""
 
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..actors import Actor
 from ..authorization import require_capability
@@ -10,7 +10,7 @@ from ..models import Account, Plan, PlanChange
 from ..plans import plan_change_refusal, plan_details
 from ..roles import Capability
 
-UNKNOWN_PLAN = _("There is no such plan. Choose Free, Growth or Pro.")
+UNKNOWN_PLAN = gettext_lazy("There is no such plan. Choose Free, Growth or Pro.")
 
 
 @transaction.atomic

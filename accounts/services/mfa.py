@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -22,8 +23,10 @@ from .team import team_event_record
 RECOVERY_CODE_COUNT = 10
 DEVICE_NAME = "Authenticator app"
 
-WRONG_CODE = _("That code is not right. Check your authenticator app's clock and try again.")
-TOO_MANY_TRIES = _("Too many wrong codes. Wait a few seconds before trying again.")
+WRONG_CODE = gettext_lazy(
+    "That code is not right. Check your authenticator app's clock and try again."
+)
+TOO_MANY_TRIES = gettext_lazy("Too many wrong codes. Wait a few seconds before trying again.")
 
 
 def totp_key_new() -> str:

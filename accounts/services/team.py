@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
 
@@ -18,15 +19,19 @@ from ..crypto import token_hash
 from ..models import INVITATION_LIFETIME_DAYS, Account, Invitation, Membership, TeamEvent, User
 from ..roles import Capability, Role
 
-ALREADY_MEMBER = _("%(email)s is already a member of this account.")
-ALREADY_INVITED = _("%(email)s already has a pending invitation. Revoke it to send a new one.")
-ONLY_OWNERS_MANAGE_OWNERS = _("Only an Owner can make someone an Owner or change an Owner.")
-LAST_OWNER = _("An account needs at least one Owner. Make someone else Owner first.")
-INVITATION_UNUSABLE = _(
+ALREADY_MEMBER = gettext_lazy("%(email)s is already a member of this account.")
+ALREADY_INVITED = gettext_lazy(
+    "%(email)s already has a pending invitation. Revoke it to send a new one."
+)
+ONLY_OWNERS_MANAGE_OWNERS = gettext_lazy(
+    "Only an Owner can make someone an Owner or change an Owner."
+)
+LAST_OWNER = gettext_lazy("An account needs at least one Owner. Make someone else Owner first.")
+INVITATION_UNUSABLE = gettext_lazy(
     "This invitation link no longer works: it was used, revoked or has expired. "
     "Ask whoever invited you to send a new one."
 )
-INVITATION_OTHER_EMAIL = _(
+INVITATION_OTHER_EMAIL = gettext_lazy(
     "This invitation is for %(email)s, but you are signed in as someone else. "
     "Sign out, then open the link again."
 )

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -47,7 +48,9 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_LOCKOUT_SECONDS = 15 * 60
-LOCKED_OUT = _("Too many failed sign-ins. Wait 15 minutes and try again, or reset your password.")
+LOCKED_OUT = gettext_lazy(
+    "Too many failed sign-ins. Wait 15 minutes and try again, or reset your password."
+)
 
 
 def _login_idents(request: HttpRequest) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..authorization import describe_action, no_account, requires
@@ -11,7 +12,7 @@ from ..roles import Capability
 from ..selectors import user_memberships
 from ..services import account_update_settings
 
-SETTINGS_SAVED = _("Settings saved.")
+SETTINGS_SAVED = gettext_lazy("Settings saved.")
 
 
 @requires(Capability.VIEW_ACCOUNT)

@@ -3,21 +3,21 @@
 import datetime as dt
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.models import Account, User
 
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 
-REMOTE_ACCESS_OFF = _(
+REMOTE_ACCESS_OFF = gettext_lazy(
     "Remote access is turned off for this account. Contact support to turn it back on."
 )
-GRANT_CHANGED_MEANWHILE = _(
+GRANT_CHANGED_MEANWHILE = gettext_lazy(
     "Support access changed while you were on this page, so nothing was saved. "
     "Check the current access below and try again if you still want to change it."
 )
-NOTHING_TO_REMOVE = _("That access had already ended, so there was nothing to remove.")
+NOTHING_TO_REMOVE = gettext_lazy("That access had already ended, so there was nothing to remove.")
 
 
 def lock_account(account: Account) -> Account:

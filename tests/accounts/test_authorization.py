@@ -3,12 +3,11 @@ from django.urls import reverse
 
 from accounts.actors import MemberActor
 from accounts.roles import (
-    REPRESENTATIVE_CAPABILITIES,
-    REPRESENTATIVE_RESTRICTED,
     ROLE_CAPABILITIES,
     Capability,
     Role,
 )
+from remote_access.actors import REPRESENTATIVE_CAPABILITIES, REPRESENTATIVE_RESTRICTED
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
 
 

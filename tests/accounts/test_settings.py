@@ -26,7 +26,7 @@ def test_settings_general__saves_and_says_so(owner_client, account):
     response = owner_client.post(
         URL, {"name": "  Acme Shop ", "timezone": "Asia/Tokyo"}, follow=True
     )
-    assert SETTINGS_SAVED in response.content.decode()
+    assert str(SETTINGS_SAVED) in response.content.decode()
     account.refresh_from_db()
     assert account.name == "Acme Shop"
 

@@ -8,9 +8,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Account, ApiKey, Integration, Invitation, Membership
-from accounts.roles import REPRESENTATIVE_RESTRICTED, Role
+from accounts.roles import Role
 from accounts.services.integrations import integration_create
 from audience.models import ImportJob, Profile
+from remote_access.actors import REPRESENTATIVE_RESTRICTED
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from tests.accounts.factories import MembershipFactory, owner_actor
 from tests.remote_access.factories import SupportRequestFactory

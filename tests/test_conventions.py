@@ -1,0 +1,56 @@
+"""House rules a reader cannot see at a glance, checked over the whole source tree."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ["accounts", "audience", "remote_access", "config", "health", "outbox"]
+
+
+def _sources():
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" not in path.parts:
+                yield path
+
+
+def _eager_gettext_names(tree: ast.Module) -> set[str]:
+    """Names bound to the eager gettext functions by this module's imports."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+            for alias in node.names:
+                if alias.name in {"gettext", "ngettext", "pgettext"}:
+                    names.add(alias.asname or alias.name)
+    return names
+
+
+def _calls_at_import_time(tree: ast.Module):
+    """Calls evaluated when the module is imported: module and class bodies, not functions."""
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            continue
+        if isinstance(node, ast.ClassDef):
+            pending.extend(node.body)
+            pending.extend(node.decorator_list)
+            continue
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Call):
+                yield child
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                pending.append(child)
+
+
+def test_no_eager_translation_at_import_time():
+    """Text translated when a module is imported is frozen in the language of whoever
+    imported it first; constants use gettext_lazy."""
+    found = []
+    for path in _sources():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        eager = _eager_gettext_names(tree)
+        for call in _calls_at_import_time(tree):
+            if isinstance(call.func, ast.Name) and call.func.id in eager:
+                found.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert found == []
