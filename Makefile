@@ -26,13 +26,22 @@ run: install
 	@echo "Latchkey is starting at http://127.0.0.1:8000 (staff admin at /admin/)."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
-## Run the whole test suite (PostgreSQL/Redis when they answer, else SQLite).
+## Run the whole test suite. DATABASE_URL / REDIS_URL when set; else PostgreSQL and Redis on
+## their standard local ports when they answer; else SQLite (services tests skipped).
+TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/latchkey
+TEST_REDIS_URL := redis://127.0.0.1:6379/15
+answers = $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', $(1)), 0.3)" 2>/dev/null
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@db="$${DATABASE_URL:-}"; redis="$${REDIS_URL:-}"; \
+	if [ -z "$$db" ] && $(call answers,5432); then db=$(TEST_DATABASE_URL); fi; \
+	if [ -z "$$redis" ] && $(call answers,6379); then redis=$(TEST_REDIS_URL); fi; \
+	echo "make test: database $${db:-SQLite in memory}; Redis $${redis:-none (services tests skipped)}"; \
+	env $${db:+DATABASE_URL=$$db} $${redis:+REDIS_URL=$$redis} $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

@@ -1,37 +1,21 @@
 """Tests: fast hashing, mail in memory, tasks run in-process unless a test starts a worker.
 
-PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL are set or when the local
-services answer on their standard ports; otherwise the suite runs on SQLite and the tests
-marked `services` are skipped (a failure under REQUIRE_SERVICES=1).
+PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL are set (`make test` sets them
+when the local services answer; see the Makefile); otherwise the suite runs on SQLite and
+the tests marked `services` are skipped (a failure under REQUIRE_SERVICES=1). Settings never
+probe the network.
 """
 
 import os
-import socket
 
 os.environ.setdefault("SECRET_KEY", "django-insecure-tests-only")
 
 from .base import *  # noqa: E402,F403
 from .base import env  # noqa: E402
 
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.3):
-            return True
-    except OSError:
-        return False
-
-
-_autodetect = env.bool("TEST_AUTODETECT_SERVICES", default=True)
-if "DATABASE_URL" not in os.environ and _autodetect and _answers("127.0.0.1", 5432):
-    DATABASES = {"default": env.db_url_config("postgres://postgres@127.0.0.1:5432/latchkey")}
-else:
-    DATABASES = {"default": env.db("DATABASE_URL", default="sqlite://:memory:")}
+DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL") or "sqlite://:memory:")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-
-REDIS_URL = env("REDIS_URL", default="")
-if not REDIS_URL and _autodetect and _answers("127.0.0.1", 6379):
-    REDIS_URL = "redis://127.0.0.1:6379/15"
+REDIS_URL = os.environ.get("REDIS_URL", "")
 
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
