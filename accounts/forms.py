@@ -42,12 +42,6 @@ class AccountSettingsForm(forms.Form):
         },
     )
 
-    def clean_name(self) -> str:
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Give the account a name."), code="required")
-        return name
-
 
 class InviteForm(forms.Form):
     email = forms.EmailField(
