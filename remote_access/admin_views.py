@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
+from accounts.network import client_ip
 from accounts.ratelimit import post_over_limit, rate_limited_response
 
 from .middleware import SESSION_KEY
@@ -88,12 +89,6 @@ def _account_page(account: Account) -> str:
     return reverse("admin:accounts_account_change", args=[account.pk])
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is the peer as the server saw it; a proxy in front must set it (gunicorn
-    # --forwarded-allow-ips), so that a client cannot forge X-Forwarded-For here.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 class AccountAdminViews:
     """Mixed into the Account admin; every view goes through `admin_site.admin_view`."""
 
@@ -139,7 +134,7 @@ class AccountAdminViews:
                     staff_user=request.user,
                     ticket_reference=form.cleaned_data["ticket_reference"],
                     note=form.cleaned_data["note"],
-                    source_ip=_client_ip(request),
+                    source_ip=client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
             except RemoteAccessError as error:
