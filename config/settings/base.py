@@ -229,6 +229,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers wait for the broker however long it is away (the default gives up after 100 tries,
+# about 50 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # A web request that queues a task gives up on a dead or stuck broker within about a second
 # (one retry); the change it made is already committed and the failure is logged.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

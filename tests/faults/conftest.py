@@ -1,5 +1,6 @@
 """Fixtures that point the cache and the broker at a Redis the test can break."""
 
+import kombu.pools
 import pytest
 
 from config.celery_app import app as celery_app
@@ -24,11 +25,11 @@ def silent_redis():
 
 
 def _forget_broker_connections() -> None:
-    # The app keeps a connection pool and a producer pool per broker; drop both so the next
-    # publish connects to the broker now configured.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    # kombu keeps pools of connections and producers per broker, in a registry of its own and
+    # on the app: close and forget them all, so the next publish connects to the broker now
+    # configured (and a later test never meets a pool closed here).
+    kombu.pools.reset()
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
