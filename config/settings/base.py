@@ -7,6 +7,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -112,16 +114,13 @@ REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
 
 def redis_cache(url: str) -> dict:
     """The cache settings for a Redis at `url`, with the short timeouts and no retries."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
-
     return {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": url,
         "OPTIONS": {
             "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
             "socket_timeout": REDIS_TIMEOUT,
-            # redis-py retries three times with backoff by default: seconds, on a dead Redis.
+            # Otherwise redis-py retries three times with backoff: seconds lost on a dead Redis.
             "retry": Retry(NoBackoff(), 0),
         },
     }

@@ -5,8 +5,14 @@ from .base import env
 
 # Every process (web, worker, beat) refuses to start without these, rather than fall back to
 # the development defaults: SQLite, a broker in a local folder, mail printed to the console.
-REQUIRED_ENVIRONMENT = ("SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS")
-REQUIRED_ENVIRONMENT += ("DATABASE_URL", "REDIS_URL", "EMAIL_URL")
+REQUIRED_ENVIRONMENT = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "FIELD_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+)
 for _name in REQUIRED_ENVIRONMENT:
     env(_name)  # ImproperlyConfigured: "Set the <name> environment variable"
 
