@@ -50,7 +50,9 @@ format: install
 ## Production settings must pass Django's deployment checks with no warning.
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=config.settings.production SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
-	ALLOWED_HOSTS=latchkey.example.com FIELD_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
+	ALLOWED_HOSTS=latchkey.example.com DATABASE_URL=$${DATABASE_URL:-postgres://127.0.0.1/latchkey} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} EMAIL_URL=$${EMAIL_URL:-smtp://127.0.0.1:25} \
+	FIELD_ENCRYPTION_KEYS=$$($(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())") \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
 bench: install

@@ -1,20 +1,67 @@
 """Counting attempts in the cache (Redis in production, shared by every web process).
 
 Fixed windows: simple, and for slowing down guessing and bursts of clicks, good enough.
+
+The cache is a convenience, never a reason to refuse or fail a request (DESIGN §5.9). When
+it cannot be reached (down, or up but not answering within REDIS_TIMEOUT), counting moves
+to this process's own memory for CACHE_RETRY_SECONDS and a warning is logged: the limits
+get looser while it lasts, since each web process counts on its own, but they do not
+disappear, and the action itself goes ahead. The database still guards every rule.
 """
 
+import logging
+import time
 from collections.abc import Callable
 from functools import wraps
+from typing import TypeVar
 
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 TOO_MANY_CHANGES = _(
     "That was a lot of changes in a short time, so this one was not made. "
     "Wait a minute and try again."
 )
+# After the cache fails once, this process counts in memory for this long before asking the
+# cache again, so that a dead Redis costs one timeout per process and period, not one per
+# request.
+CACHE_RETRY_SECONDS = 10
+
+_in_process = LocMemCache("ratelimit-in-process", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+_cache_down_until = 0.0
+
+T = TypeVar("T")
+
+
+def _counting(operation: Callable[[BaseCache], T]) -> T:
+    """Run `operation` on the shared cache or, while that is unreachable, on this process's."""
+    global _cache_down_until
+    if time.monotonic() < _cache_down_until:
+        return operation(_in_process)
+    try:
+        return operation(cache)
+    except Exception as error:  # any cache failure degrades the limit; none fails the request
+        _cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
+        logger.warning(
+            "Rate-limit cache unreachable (%s: %s); counting in this process for %s s.",
+            type(error).__name__,
+            error,
+            CACHE_RETRY_SECONDS,
+        )
+        return operation(_in_process)
+
+
+def in_process_counts_reset() -> None:
+    """Forget the in-process counts and ask the shared cache again (for tests)."""
+    global _cache_down_until
+    _cache_down_until = 0.0
+    _in_process.clear()
 
 
 def _key(scope: str, ident: str) -> str:
@@ -22,26 +69,25 @@ def _key(scope: str, ident: str) -> str:
 
 
 def attempts(scope: str, ident: str) -> int:
-    return cache.get(_key(scope, ident), 0)
+    return _counting(lambda store: store.get(_key(scope, ident), 0))
 
 
 def record_attempt(scope: str, ident: str, *, window: int) -> int:
     key = _key(scope, ident)
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
+
+    def increment(store: BaseCache) -> int:
+        store.add(key, 0, timeout=window)
+        try:
+            return store.incr(key)
+        except ValueError:  # expired between add and incr
+            store.set(key, 1, timeout=window)
+            return 1
+
+    return _counting(increment)
 
 
 def reset_attempts(scope: str, ident: str) -> None:
-    cache.delete(_key(scope, ident))
-
-
-def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR as the server saw it; behind a proxy, configure the proxy to set it.
-    return request.META.get("REMOTE_ADDR", "")
+    _counting(lambda store: store.delete(_key(scope, ident)))
 
 
 def post_over_limit(request: HttpRequest, scope: str, *, limit: int, window: int = 60) -> bool:

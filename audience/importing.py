@@ -238,7 +238,8 @@ def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
     if claimed:
         from .tasks import import_profiles
 
-        transaction.on_commit(lambda: import_profiles.delay(job_id=job.pk))
+        # robust: a broker outage leaves the job queued for the recovery sweep, never a 500.
+        transaction.on_commit(lambda: import_profiles.delay(job_id=job.pk), robust=True)
     job.refresh_from_db()
     return job
 

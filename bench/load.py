@@ -51,6 +51,8 @@ def start_gunicorn() -> subprocess.Popen:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "ALLOWED_HOSTS": "127.0.0.1",
+        "REDIS_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"),
+        "EMAIL_URL": "dummymail://",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; TLS is the proxy's job
         "LOG_LEVEL": "WARNING",

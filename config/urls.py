@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from .views import healthz
-
 admin.site.site_header = "Latchkey staff"
 admin.site.site_title = "Latchkey staff"
 
@@ -15,7 +13,7 @@ urlpatterns = [
         name="admin_login_redirect",
     ),
     path("admin/", admin.site.urls),
-    path("healthz", healthz, name="healthz"),
+    path("", include("health.urls")),
     path("", include("remote_access.urls")),
     path("", include("audience.urls")),
     path("", include("accounts.urls")),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
-from accounts.http import safe_next_url, show_error
+from accounts.http import client_ip, safe_next_url, show_error
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
@@ -92,12 +92,6 @@ def _account_page(account: Account) -> str:
     return reverse("admin:accounts_account_change", args=[account.pk])
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is the peer as the server saw it; a proxy in front must set it (gunicorn
-    # --forwarded-allow-ips), so that a client cannot forge X-Forwarded-For here.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _visit_remember(request: HttpRequest, visit: RepresentativeSession, *, reauthenticated: bool):
     """Tie this browser to the visit, under a new session key (DESIGN §5.6)."""
     request.session.cycle_key()
@@ -159,7 +153,7 @@ class AccountAdminViews:
                 visit = visit_start(
                     account=account,
                     staff_user=request.user,
-                    source_ip=_client_ip(request),
+                    source_ip=client_ip(request),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                     **form.visit_fields(),
                 )

@@ -80,7 +80,10 @@ def _empty_cache():
     """Rate-limit counters live in the cache: every test starts with none."""
     from django.core.cache import cache
 
+    from accounts.ratelimit import in_process_counts_reset
+
     cache.clear()
+    in_process_counts_reset()
 
 
 @pytest.fixture(autouse=True)

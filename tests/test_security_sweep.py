@@ -97,7 +97,8 @@ def test_no_get_changes_state(samples, owner, client):
     before = snapshot()
     for name, url in urls(samples):
         response = client.get(url)
-        assert response.status_code < 500, (name, response.status_code)
+        # /readyz answers 503 by design here: no beat has ever run in the test database.
+        assert response.status_code < 500 or name == "readyz", (name, response.status_code)
         assert snapshot() == before, f"GET {name} changed the database"
 
 

@@ -5,6 +5,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # Views anyone may reach without an account: signing in and out, resetting a password.
 PUBLIC = {
     "healthz",
+    "readyz",
     "admin_login_redirect",
     "accounts:login",
     "accounts:login_verify",

@@ -22,10 +22,10 @@ from accounts.errors import ApplicationError
 
 from ..authorization import no_account, public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
-from ..http import safe_next_url, show_error
+from ..http import client_ip, safe_next_url, show_error
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
-from ..ratelimit import attempts, client_ip, record_attempt, reset_attempts
+from ..ratelimit import attempts, record_attempt, reset_attempts
 from ..services import (
     invitation_accept,
     invitation_for_token,
@@ -46,29 +46,41 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
     return safe_next_url(request, value, default=reverse("accounts:home"))
 
 
-LOGIN_FAILURE_LIMIT = 5
+# Sign-in lockout, counted in two separate ways (failures only; a success clears its email):
+# - per email: a few wrong passwords lock that one email, wherever they come from;
+# - per client IP: a much higher bar, for someone trying many emails from one address. It
+#   sits far above what an office full of colleagues mistyping behind one IP would reach,
+#   so one person's typos never lock anyone else out.
+LOGIN_FAILURES_PER_EMAIL = 5
+LOGIN_FAILURES_PER_IP = 100
 LOGIN_LOCKOUT_SECONDS = 15 * 60
 LOCKED_OUT = gettext_lazy(
     "Too many failed sign-ins. Wait 15 minutes and try again, or reset your password."
 )
 
 
-def _login_idents(request: HttpRequest) -> list[tuple[str, str]]:
+def _login_counters(request: HttpRequest) -> list[tuple[str, str, int]]:
+    """(scope, ident, limit) for each count this sign-in attempt belongs to."""
     email = request.POST.get("username", "").strip().lower()[:254]
-    return [("login-email", email), ("login-ip", client_ip(request))]
+    return [
+        ("login-email", email, LOGIN_FAILURES_PER_EMAIL),
+        ("login-ip", client_ip(request) or "unknown", LOGIN_FAILURES_PER_IP),
+    ]
 
 
 class SignInView(LoginView):
     """Password first; with two-factor on, the code on a second page before signing in.
 
-    Five failures for an email (or from an address) lock sign-in there for 15 minutes.
+    Five failures for an email lock sign-in for that email for 15 minutes; a hundred from
+    one client IP lock that IP (see LOGIN_FAILURES_PER_IP).
     """
 
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        if any(attempts(*ident) >= LOGIN_FAILURE_LIMIT for ident in _login_idents(request)):
+        counters = _login_counters(request)
+        if any(attempts(scope, ident) >= limit for scope, ident, limit in counters):
             # Not even checked: a locked sign-in gives no hint whether the password was right.
             form = self.form_class(request, initial={"username": request.POST.get("username", "")})
             context = self.get_context_data(form=form, locked_message=LOCKED_OUT)
@@ -76,12 +88,13 @@ class SignInView(LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        for ident in _login_idents(self.request):
-            record_attempt(*ident, window=LOGIN_LOCKOUT_SECONDS)
+        for scope, ident, _limit in _login_counters(self.request):
+            record_attempt(scope, ident, window=LOGIN_LOCKOUT_SECONDS)
         return super().form_invalid(form)
 
     def form_valid(self, form):
-        reset_attempts(*_login_idents(self.request)[0])
+        scope, email, _limit = _login_counters(self.request)[0]
+        reset_attempts(scope, email)
         user = form.get_user()
         if not user_has_mfa(user=user):
             return super().form_valid(form)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -34,6 +36,10 @@ REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
     hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)
 )
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How many proxies (TLS terminator, load balancer) sit in front of gunicorn and append to
+# X-Forwarded-For. 0: clients connect directly and the header is ignored (a client could
+# write anything in it). See accounts.http.client_ip and docs/operations.md.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,9 +57,12 @@ INSTALLED_APPS = [
     "accounts",
     "remote_access",
     "audience",
+    "health",
 ]
 
 MIDDLEWARE = [
+    # First: /healthz and /readyz answer before sessions, https redirects and host checks.
+    "health.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,12 +106,50 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# Every Redis client gives up quickly. A Redis that is down, or up but stuck, must cost a
+# request a fraction of a second, never a hang: what it serves (rate-limit counters, the
+# broker) degrades, and the database still holds every rule (DESIGN §5.9).
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+
+
+def redis_cache(url: str) -> dict:
+    """The cache settings for a Redis at `url`, with the short timeouts and no retries."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            # Otherwise redis-py retries three times with backoff: seconds lost on a dead Redis.
+            "retry": Retry(NoBackoff(), 0),
+        },
     }
+
+
+def redis_broker_transport_options() -> dict:
+    """Celery's Redis transport: short socket timeouts and a bounded connect on publish.
+
+    Without `max_retries` a `.delay()` against a dead broker retries for ever; with it, the
+    publish fails after about a second and the caller logs it (on_commit(robust=True)).
+    Workers and beat reconnect through their own loop (broker_connection_retry), unaffected.
+    """
+    return {
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_TIMEOUT,
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.2,
+    }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions live in the database, never in the cache: a Redis outage signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -160,7 +207,7 @@ CONTENT_SECURITY_POLICY = {
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 _celery_queue_dir = VAR_DIR / "celery"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {}
+    redis_broker_transport_options()
     if REDIS_URL
     else {
         "data_folder_in": str(_celery_queue_dir / "queue"),
@@ -182,11 +229,28 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers wait for the broker however long it is away (the default gives up after 100 tries,
+# about 50 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A web request that queues a task gives up on a dead or stuck broker within about a second
+# (one retry); the change it made is already committed and the failure is logged.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Run exactly one beat. Liveness never depends on it: it only tidies up and sends mail.
 CELERY_BEAT_SCHEDULE = {
     "expire-grants": {
         "task": "remote_access.tasks.expire_grants",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "health-heartbeat": {
+        "task": "health.tasks.beat_heartbeat",
         "schedule": 60.0,
         "options": {"expires": 55},
     },
@@ -196,6 +260,9 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50 * 60},
     },
 }
+
+# /readyz reports "beat" once the heartbeat beat schedules every minute is older than this.
+READYZ_BEAT_MAX_AGE_SECONDS = env.int("READYZ_BEAT_MAX_AGE_SECONDS", default=180)
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,19 @@
 from .base import *  # noqa: F403
 from .base import env
 
+# Every process (web, worker, beat) refuses to start without these, rather than fall back to
+# the development defaults: SQLite, a broker in a local folder, mail printed to the console.
+REQUIRED_ENVIRONMENT = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "FIELD_ENCRYPTION_KEYS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "EMAIL_URL",
+)
+for _name in REQUIRED_ENVIRONMENT:
+    env(_name)  # ImproperlyConfigured: "Set the <name> environment variable"
+
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
