@@ -5,6 +5,8 @@ from collections.abc import Iterable
 
 from django.http import StreamingHttpResponse
 
+from .validators import single_line
+
 
 class _Echo:
     """A file-like object whose write returns the line, for csv.writer to stream with."""
@@ -14,9 +16,10 @@ class _Echo:
 
 
 def csv_cell(value: object) -> str:
-    """Text that a spreadsheet shows as text: a cell starting like a formula is defused."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    """Text that a spreadsheet shows as text, on one line: control characters become a
+    space, and a cell starting like a formula is defused."""
+    text = single_line(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def csv_download(rows: Iterable[Iterable[object]], *, filename: str) -> StreamingHttpResponse:

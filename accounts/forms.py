@@ -2,10 +2,11 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
+from .validators import single_line_text
 
 TIMEZONE_CHOICES = [
     (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
@@ -13,6 +14,9 @@ TIMEZONE_CHOICES = [
 
 
 class EmailAuthenticationForm(AuthenticationForm):
+    username = UsernameField(
+        widget=forms.TextInput(attrs={"autofocus": True}), validators=[single_line_text]
+    )
     error_messages = {
         "invalid_login": _(
             "That email and password don't match an account. Check them and try again, "
@@ -31,6 +35,7 @@ class AccountSettingsForm(forms.Form):
     name = forms.CharField(
         label=_("Account name"),
         max_length=100,
+        validators=[single_line_text],
         error_messages={"required": _("Give the account a name.")},
     )
     timezone = forms.ChoiceField(
@@ -76,7 +81,9 @@ class MFAPolicyForm(forms.Form):
 
 
 class AcceptInvitationForm(forms.Form):
-    full_name = forms.CharField(label=_("Your full name"), max_length=150)
+    full_name = forms.CharField(
+        label=_("Your full name"), max_length=150, validators=[single_line_text]
+    )
     password = forms.CharField(
         label=_("Choose a password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
@@ -102,6 +109,7 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         label=_("Code"),
         max_length=32,
+        validators=[single_line_text],
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
         ),
@@ -113,6 +121,7 @@ class ApiKeyForm(forms.Form):
     label = forms.CharField(
         label=_("Label"),
         max_length=100,
+        validators=[single_line_text],
         help_text=_("Where the key is used, e.g. “Warehouse sync”."),
         error_messages={"required": _("Give the key a label so you can recognise it later.")},
     )

@@ -8,6 +8,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
+from .validators import multi_line_text, single_line_text
 
 
 class UserManager(BaseUserManager["User"]):
@@ -30,7 +31,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an email address: a merchant's member or vendor staff."""
 
     email = models.EmailField(_("email"), unique=True)
-    full_name = models.CharField(_("full name"), max_length=150)
+    full_name = models.CharField(_("full name"), max_length=150, validators=[single_line_text])
     is_staff = models.BooleanField(
         _("staff status"), default=False, help_text=_("Vendor staff who may use the admin.")
     )
@@ -78,7 +79,7 @@ class Plan(models.TextChoices):
 class Account(models.Model):
     """A merchant's account: the tenant every member, grant and profile belongs to."""
 
-    name = models.CharField(_("account name"), max_length=100)
+    name = models.CharField(_("account name"), max_length=100, validators=[single_line_text])
     timezone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
     )
@@ -96,7 +97,7 @@ class Account(models.Model):
     remote_access_disabled_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    remote_access_disabled_reason = models.TextField(blank=True)
+    remote_access_disabled_reason = models.TextField(blank=True, validators=[multi_line_text])
 
     class Meta:
         ordering = ["name", "id"]
@@ -217,7 +218,7 @@ class Integration(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integrations")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STORE)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[single_line_text])
     store_url = models.URLField(_("store URL"))
     api_key_encrypted = models.TextField()
     webhook_secret_encrypted = models.TextField()
@@ -236,7 +237,7 @@ class ApiKey(models.Model):
     shown once, when created."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
-    label = models.CharField(_("label"), max_length=100)
+    label = models.CharField(_("label"), max_length=100, validators=[single_line_text])
     prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from .crypto import token_hash
+
 logger = logging.getLogger(__name__)
 
 TOO_MANY_CHANGES = _(
@@ -65,7 +67,9 @@ def in_process_counts_reset() -> None:
 
 
 def _key(scope: str, ident: str) -> str:
-    return f"ratelimit:{scope}:{ident}"
+    # The identifier may be whatever someone typed (an email at sign-in): hashed, the key is
+    # short and plain whatever it holds.
+    return f"ratelimit:{scope}:{token_hash(ident)[:32]}"
 
 
 def attempts(scope: str, ident: str) -> int:

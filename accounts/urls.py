@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, billing, general, integrations, team
+from .views import auth, billing, general, integrations, password_reset, team
 
 app_name = "accounts"
 
@@ -60,10 +60,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            success_url=reverse_lazy("accounts:password_reset_done"),
-            email_template_name="registration/password_reset_email.txt",
-        ),
+        password_reset.password_reset_request,
         name="password_reset",
     ),
     path(

@@ -20,6 +20,7 @@ from accounts.http import client_ip, safe_next_url, show_error
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
+from accounts.validators import multi_line_text, single_line_text
 
 from . import rules
 from .middleware import VISIT_SESSION_KEY
@@ -47,11 +48,16 @@ class EnterAccountForm(forms.Form):
     ticket_reference = forms.CharField(
         label=gettext_lazy("Ticket reference"),
         max_length=100,
+        validators=[single_line_text],
         help_text=gettext_lazy("The support ticket this visit is for; the merchant sees it."),
         error_messages={"required": rules.TICKET_REQUIRED},
     )
     note = forms.CharField(
-        label=gettext_lazy("Note"), required=False, max_length=2000, widget=forms.Textarea
+        label=gettext_lazy("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea,
+        validators=[multi_line_text],
     )
 
     def __init__(self, *args, needs_password: bool = False, user=None, **kwargs) -> None:
@@ -82,6 +88,7 @@ class DisableRemoteAccessForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         max_length=1000,
+        validators=[multi_line_text],
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("Usually the merchant's own request; Owners and Admins read it."),
         error_messages={"required": gettext_lazy("Say why remote access is being turned off.")},

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from accounts.validators import multi_line_text, single_line_text
 
 from .models import Duration, RemoteAccessGrant, Team
 from .periods import CUSTOM_DATE_REQUIRED, custom_date_bounds, custom_date_error
@@ -76,9 +77,12 @@ class GrantPeriodForm(forms.Form):
 
 class ContactSupportForm(GrantPeriodForm):
     team = forms.ChoiceField(label=_("Team"), choices=Team.choices, initial=Team.SUPPORT)
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200, validators=[single_line_text])
     message = forms.CharField(
-        label=_("Message"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Message"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        validators=[multi_line_text],
     )
     field_order = ["team", "subject", "message", "duration", "last_day"]
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from accounts.validators import multi_line_text, single_line_text
 
 
 class Duration(models.TextChoices):
@@ -34,8 +35,8 @@ class SupportRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     team = models.CharField(_("team"), max_length=16, choices=Team.choices, default=Team.SUPPORT)
-    subject = models.CharField(_("subject"), max_length=200)
-    message = models.TextField(_("message"), max_length=10_000)
+    subject = models.CharField(_("subject"), max_length=200, validators=[single_line_text])
+    message = models.TextField(_("message"), max_length=10_000, validators=[multi_line_text])
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
 
@@ -140,8 +141,10 @@ class RepresentativeSession(models.Model):
         db_index=False,  # the partial index on open sessions below is the one that is read
     )
     team = models.CharField(max_length=16, choices=Team.choices)
-    ticket_reference = models.CharField(_("ticket reference"), max_length=100)
-    note = models.TextField(_("note"), blank=True, max_length=2000)
+    ticket_reference = models.CharField(
+        _("ticket reference"), max_length=100, validators=[single_line_text]
+    )
+    note = models.TextField(_("note"), blank=True, max_length=2000, validators=[multi_line_text])
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     started_at = models.DateTimeField(default=timezone.now)

@@ -10,6 +10,7 @@ from ..authorization import describe_action, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
 from ..http import show_error
 from ..models import Invitation, Membership
+from ..ratelimit import limit_posts
 from ..roles import Capability
 from ..selectors import pending_invitations, team_history, team_members
 from ..services import (
@@ -20,6 +21,9 @@ from ..services import (
     member_remove,
     mfa_reset_member,
 )
+
+# Each invitation sends a mail: a burst of them is a script, or someone using us to spam.
+INVITATIONS_PER_HOUR = 30
 
 
 def _team_page(request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200):
@@ -54,6 +58,7 @@ def settings_team(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.MANAGE_USERS)
 @require_http_methods(["POST"])
+@limit_posts("invite", limit=INVITATIONS_PER_HOUR, window=60 * 60)
 def member_invite(request: HttpRequest) -> HttpResponse:
     form = InviteForm(
         request.POST, may_make_owner=request.latchkey.actor.can(Capability.TRANSFER_OWNERSHIP)
