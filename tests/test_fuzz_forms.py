@@ -83,3 +83,32 @@ def test_forged_fields__never_act_for_someone_else(
         assert response.status_code in (403, 429)  # refused; 429 once examples pile up
     assert not RemoteAccessGrant.objects.exists()
     assert not AccessEvent.objects.exclude(kind="action_blocked").exists()
+
+
+ADMIN_FORMS = [
+    ("admin:accounts_account_enter", ["ticket_reference", "note", "next"]),
+    ("admin:accounts_account_disable_remote_access", ["reason"]),
+]
+
+
+@pytest.mark.parametrize(("name", "fields"), ADMIN_FORMS)
+@settings_for_views
+@given(data=st.data())
+def test_admin_forms__survive_hostile_input(name, fields, data, csm, owner, account):
+    """The forms support staff fill in admin, under the same hostile strings."""
+    from django.test import Client
+
+    from tests.conftest import verify_two_factor
+    from tests.remote_access.factories import GrantFactory
+
+    if not RemoteAccessGrant.objects.filter(account=account, status="active").exists():
+        GrantFactory(account=account, granted_by=owner)
+    client = Client()
+    client.force_login(csm)
+    verify_two_factor(client, csm)
+    payload = {field: data.draw(NASTY, label=field) for field in fields}
+    response = client.post(reverse(name, args=[account.pk]), payload)
+    assert response.status_code < 500
+    body = response.content.decode(errors="replace")
+    assert "<script>alert(1)</script>" not in body
+    assert '"><img src=x onerror=alert(1)>' not in body

@@ -157,3 +157,12 @@ def test_log_lines__cannot_be_forged():
         "x", logging.WARNING, __file__, 1, "Not Found: %s", ("/a\r\nINFO forged",), None
     )
     assert formatter.format(record) == "WARNING Not Found: /a\\r\\nINFO forged"
+
+
+def test_safe_next_url__only_paths_on_this_site(rf):
+    from accounts.http import safe_next_url
+
+    request = rf.get("/")
+    for hostile in ["0", "accounts:home", "https://evil.test/", "//evil.test/x", "", None]:
+        assert safe_next_url(request, hostile, default="/home/") == "/home/"
+    assert safe_next_url(request, "/settings/?tab=1", default="/") == "/settings/?tab=1"
