@@ -10,7 +10,6 @@ from .common import (
     event_record,
 )
 from .expiry import (
-    expiry_notices_requeue_owed,
     expiry_warnings_queue,
     grant_expire_if_overdue,
     grants_expire_due,
@@ -34,7 +33,6 @@ __all__ = [
     "access_grant",
     "access_remove",
     "event_record",
-    "expiry_notices_requeue_owed",
     "expiry_warnings_queue",
     "grant_expire_if_overdue",
     "grants_expire_due",

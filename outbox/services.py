@@ -1,0 +1,373 @@
+"""Writing mail to the outbox and delivering it.
+
+A mail is a row written in the caller's transaction, so it exists exactly when the change it
+reports does. Workers claim rows in small batches (SKIP LOCKED: two workers never hold the
+same row), send them, and record the outcome; a failed send is retried with exponential
+backoff and, after OUTBOX_MAX_ATTEMPTS, marked failed for an operator to see in admin.
+Nothing is ever dropped because it is old.
+"""
+
+import contextlib
+import datetime as dt
+import json
+import logging
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxMessage
+from .renderers import Mail, renderer_for
+from .subjects import subject_line
+
+logger = logging.getLogger(__name__)
+
+Status = OutboxMessage.Status
+Priority = OutboxMessage.Priority
+
+# The server refused this one mail (a recipient, the sender, the data): try the next mail.
+# Any other OSError (refused connection, timeout, dropped connection) means the server is
+# away: stop the batch instead of waiting EMAIL_TIMEOUT once per mail.
+_MESSAGE_ERRORS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+def _kick() -> None:
+    from .tasks import outbox_deliver
+
+    outbox_deliver.delay()
+
+
+def _kick_on_commit() -> None:
+    """Ask a worker to deliver soon after commit: once per transaction, however many rows.
+
+    `robust`: a broker outage is logged, never turns the committed change into an error;
+    beat's drain every minute sends the row anyway.
+    """
+    db = transaction.get_connection()
+    if db.in_atomic_block and any(func is _kick for _sids, func, _robust in db.run_on_commit):
+        return
+    transaction.on_commit(_kick, robust=True)
+
+
+def outbox_enqueue(
+    *,
+    kind: str,
+    to: list[str],
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    confidential: bool = False,
+    priority: int = Priority.NOW,
+) -> OutboxMessage | None:
+    """Write one mail in the caller's transaction (a rollback removes it); None if `to` is
+    empty. `confidential`: the body holds a one-time link, erased once sent."""
+    recipients = [address for address in to if address]
+    if not recipients:
+        return None
+    message = OutboxMessage.objects.create(
+        kind=kind,
+        recipients=recipients,
+        subject=subject_line(subject),
+        text_body=text_body,
+        html_body=html_body,
+        confidential=confidential,
+        priority=priority,
+    )
+    _kick_on_commit()
+    return message
+
+
+_DEFERRED_INSERT_SQL = """
+INSERT INTO {table}
+    (kind, payload, rendered, recipients, subject, text_body, html_body, confidential, status,
+     priority, attempts, next_attempt_at, last_error, claimed_by, created_at)
+SELECT %(kind)s, payload, false, '[]'::jsonb, '', '', '', false, 'pending',
+       %(priority)s, 0, %(now)s, '', '', %(now)s
+FROM jsonb_array_elements(%(payloads)s::jsonb) AS payload
+"""
+
+
+def outbox_enqueue_rendered_later(
+    *, kind: str, payloads: list[dict], priority: int = Priority.BULK
+) -> int:
+    """Write one row per payload, in one statement, for the kind's registered renderer to
+    turn into mail at delivery. For bulk writers that must stay fast (the expiry sweep)."""
+    if not payloads:
+        return 0
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DEFERRED_INSERT_SQL.format(table=OutboxMessage._meta.db_table),
+                {"kind": kind, "priority": priority, "now": now, "payloads": json.dumps(payloads)},
+            )
+    else:
+        OutboxMessage.objects.bulk_create(
+            OutboxMessage(
+                kind=kind,
+                payload=payload,
+                rendered=False,
+                priority=priority,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for payload in payloads
+        )
+    _kick_on_commit()
+    return len(payloads)
+
+
+def outbox_requeue(*, message_ids: list[int]) -> int:
+    """Send failed mail again from scratch (an operator's action once SMTP is back)."""
+    return OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+
+
+# --- delivery --------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What one batch did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    skipped: int = 0
+    handed_back: int = 0
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Wait before the next try: base, 2x base, 4x base, … up to OUTBOX_RETRY_MAX."""
+    seconds = settings.OUTBOX_RETRY_BASE.total_seconds() * 2 ** max(attempts - 1, 0)
+    return min(dt.timedelta(seconds=seconds), settings.OUTBOX_RETRY_MAX)
+
+
+def _error_text(error: BaseException) -> str:
+    # The class and the server's reply; never the mail, whose body may hold a link.
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _reply in error.recipients.values()})
+        detail = f"{len(error.recipients)} recipient(s) refused, codes {codes}"
+    elif isinstance(error, smtplib.SMTPResponseException):
+        reply = error.smtp_error
+        reply = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+        detail = f"{error.smtp_code} {reply.splitlines()[0] if reply else ''}"
+    else:
+        detail = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {detail}".strip()[:300]
+
+
+def outbox_release_stale(*, now: dt.datetime | None = None) -> int:
+    """Hand back rows whose worker died while sending, once OUTBOX_CLAIM_TIMEOUT has passed.
+
+    The claim counted an attempt, so a mail that kills its worker each time ends up failed
+    instead of looping. `claimed_by` is kept: if the old worker was only slow and finishes,
+    it can still record the send.
+    """
+    now = now or timezone.now()
+    stale = OutboxMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - settings.OUTBOX_CLAIM_TIMEOUT
+    )
+    failed = stale.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=Status.FAILED, last_error="The worker sending it stopped before it finished."
+    )
+    return failed + stale.update(status=Status.PENDING, next_attempt_at=now)
+
+
+def _claim(*, limit: int, now: dt.datetime, token: str) -> list[OutboxMessage]:
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.PENDING, next_attempt_at__lte=now)
+            .order_by("priority", "next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=Status.SENDING, claimed_at=now, claimed_by=token, attempts=F("attempts") + 1
+        )
+    return list(
+        OutboxMessage.objects.filter(pk__in=ids).order_by("priority", "next_attempt_at", "id")
+    )
+
+
+def _render(messages: list[OutboxMessage]) -> dict[int, Mail | None | BaseException]:
+    """The mail each row written without one turns into (or the error rendering it raised)."""
+    by_kind: dict[str, list[OutboxMessage]] = {}
+    for message in messages:
+        if not message.rendered:
+            by_kind.setdefault(message.kind, []).append(message)
+    mails: dict[int, Mail | None | BaseException] = {}
+    for kind, rows in by_kind.items():
+        render = renderer_for(kind)
+        try:
+            if render is None:
+                raise LookupError(f"no renderer registered for {kind}")
+            results = render([row.payload for row in rows])
+        except Exception as error:
+            logger.exception("outbox: rendering %s mail failed", kind)
+            results = [error] * len(rows)
+        for row, result in zip(rows, results, strict=True):
+            mails[row.pk] = result
+    return mails
+
+
+def _finish(message: OutboxMessage, token: str, **fields) -> None:
+    # Only the claim that sent it records the outcome: a worker whose claim went stale and
+    # was taken over must not overwrite the new claim's result.
+    OutboxMessage.objects.filter(pk=message.pk, claimed_by=token).update(**fields)
+
+
+def _rendered_fields(mail: Mail | None) -> dict:
+    if mail is None:
+        return {}
+    return {
+        "rendered": True,
+        "recipients": mail.to,
+        "subject": subject_line(mail.subject),
+        "text_body": mail.text_body,
+        "html_body": mail.html_body,
+    }
+
+
+def _retry(
+    message: OutboxMessage,
+    token: str,
+    error: BaseException,
+    now: dt.datetime,
+    result: Delivery,
+    **extra,
+) -> None:
+    fields = {"last_error": _error_text(error), "claimed_at": None, **extra}
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        fields["status"] = Status.FAILED
+        result.failed += 1
+        logger.error("outbox: mail #%s failed after %s attempts", message.pk, message.attempts)
+    else:
+        fields["status"] = Status.PENDING
+        fields["next_attempt_at"] = now + retry_delay(message.attempts)
+        result.retrying += 1
+    _finish(message, token, **fields)
+
+
+def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
+    """Claim up to `limit` (OUTBOX_BATCH_SIZE) due rows and send them over one connection."""
+    limit = limit or settings.OUTBOX_BATCH_SIZE
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    outbox_release_stale(now=now)
+    messages = _claim(limit=limit, now=now, token=token)
+    result = Delivery(claimed=len(messages))
+    if not messages:
+        return result
+    rendered = _render(messages)
+    started = time.monotonic()
+    smtp = get_connection()
+    try:
+        smtp.open()
+    except Exception as error:
+        logger.warning("outbox: cannot reach the mail server: %s", _error_text(error))
+        for message in messages:
+            _retry(message, token, error, now, result)
+        return result
+    try:
+        for index, message in enumerate(messages):
+            if time.monotonic() - started > settings.OUTBOX_BATCH_BUDGET.total_seconds():
+                # Keep well inside the task's time limit: the rest go back, unattempted.
+                rest = [row.pk for row in messages[index:]]
+                OutboxMessage.objects.filter(pk__in=rest, claimed_by=token).update(
+                    status=Status.PENDING, attempts=F("attempts") - 1, claimed_at=None
+                )
+                result.handed_back += len(rest)
+                break
+            mail = _mail_of(message, rendered)
+            if isinstance(mail, BaseException):
+                _retry(message, token, mail, now, result)
+                continue
+            if mail is None:
+                _finish(message, token, status=Status.SKIPPED, rendered=True, claimed_at=None)
+                result.skipped += 1
+                continue
+            try:
+                _send(smtp, mail)
+            except _MESSAGE_ERRORS as error:
+                # Keep what was rendered, so admin shows the mail that failed.
+                _retry(message, token, error, now, result, **_rendered_fields(mail))
+                continue
+            except OSError as error:
+                logger.warning("outbox: the mail server went away: %s", _error_text(error))
+                for row in messages[index:]:
+                    _retry(row, token, error, now, result)
+                break
+            except Exception as error:
+                logger.exception("outbox: mail #%s could not be sent", message.pk)
+                _retry(message, token, error, now, result)
+                continue
+            fields = _rendered_fields(mail) if not message.rendered else {}
+            if message.confidential:
+                fields.update(text_body="", html_body="")
+            _finish(
+                message,
+                token,
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                claimed_at=None,
+                last_error="",
+                **fields,
+            )
+            result.sent += 1
+    finally:
+        # Closing a connection that already broke may raise again; the outcome is recorded.
+        with contextlib.suppress(Exception):
+            smtp.close()
+    return result
+
+
+def _mail_of(
+    message: OutboxMessage, rendered: dict[int, Mail | None | BaseException]
+) -> Mail | None | BaseException:
+    if not message.rendered:
+        return rendered.get(message.pk)
+    return Mail(
+        to=message.recipients,
+        subject=message.subject,
+        text_body=message.text_body,
+        html_body=message.html_body,
+    )
+
+
+def _send(smtp, mail: Mail) -> None:
+    email = EmailMultiAlternatives(
+        subject=subject_line(mail.subject), body=mail.text_body, to=mail.to, connection=smtp
+    )
+    if mail.html_body:
+        email.attach_alternative(mail.html_body, "text/html")
+    smtp.send_messages([email])
+
+
+def outbox_drain(*, max_batches: int | None = None) -> Delivery:
+    """Deliver batch after batch until nothing is due (what cron's `send_outbox` runs)."""
+    total = Delivery()
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batch = outbox_deliver_batch()
+        for name in vars(total):
+            setattr(total, name, getattr(total, name) + getattr(batch, name))
+        batches += 1
+        if batch.claimed < settings.OUTBOX_BATCH_SIZE:
+            break
+    return total

@@ -1,0 +1,18 @@
+"""The delivery task: one small batch per run, then the next run if more is due."""
+
+from celery import shared_task
+from django.conf import settings
+
+from .services import outbox_deliver_batch
+
+
+# A batch is at most OUTBOX_BATCH_SIZE mails and stops sending after OUTBOX_BATCH_BUDGET
+# (30 s), well inside these limits. acks_late: a worker killed mid-batch leaves its rows
+# claimed; they are handed back after OUTBOX_CLAIM_TIMEOUT and the redelivered task goes on.
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def outbox_deliver() -> int:
+    delivery = outbox_deliver_batch()
+    if delivery.claimed >= settings.OUTBOX_BATCH_SIZE:
+        # More may be due: keep draining in small tasks, so other work interleaves.
+        outbox_deliver.delay()
+    return delivery.sent
