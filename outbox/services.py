@@ -16,6 +16,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
@@ -265,7 +266,13 @@ def _retry(
 
 
 def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
-    """Claim up to `limit` (OUTBOX_BATCH_SIZE) due rows and send them over one connection."""
+    """Claim up to `limit` (OUTBOX_BATCH_SIZE) due rows and send them over one connection.
+
+    Sent rows are recorded together when the batch ends (one statement, not one per mail),
+    also when it ends by an error or the soft time limit. Delivery is at least once: only a
+    worker killed outright between sending and recording may send part of a batch twice,
+    after OUTBOX_CLAIM_TIMEOUT — for mail about security, twice is better than never.
+    """
     limit = limit or settings.OUTBOX_BATCH_SIZE
     now = timezone.now()
     token = uuid.uuid4().hex
@@ -284,6 +291,7 @@ def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
         for message in messages:
             _retry(message, token, error, now, result)
         return result
+    sent: list[OutboxMessage] = []
     try:
         for index, message in enumerate(messages):
             if time.monotonic() - started > settings.OUTBOX_BATCH_BUDGET.total_seconds():
@@ -299,11 +307,13 @@ def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
                 _retry(message, token, mail, now, result)
                 continue
             if mail is None:
-                _finish(message, token, status=Status.SKIPPED, rendered=True, claimed_at=None)
+                _finish(message, token, status=Status.SKIPPED, claimed_at=None)
                 result.skipped += 1
                 continue
             try:
                 _send(smtp, mail)
+            except SoftTimeLimitExceeded:
+                raise
             except _MESSAGE_ERRORS as error:
                 # Keep what was rendered, so admin shows the mail that failed.
                 _retry(message, token, error, now, result, **_rendered_fields(mail))
@@ -317,24 +327,29 @@ def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
                 logger.exception("outbox: mail #%s could not be sent", message.pk)
                 _retry(message, token, error, now, result)
                 continue
-            fields = _rendered_fields(mail) if not message.rendered else {}
-            if message.confidential:
-                fields.update(text_body="", html_body="")
-            _finish(
-                message,
-                token,
-                status=Status.SENT,
-                sent_at=timezone.now(),
-                claimed_at=None,
-                last_error="",
-                **fields,
-            )
-            result.sent += 1
+            sent.append(message)
     finally:
+        _record_sent(sent, token)
+        result.sent = len(sent)
         # Closing a connection that already broke may raise again; the outcome is recorded.
         with contextlib.suppress(Exception):
             smtp.close()
     return result
+
+
+def _record_sent(sent: list[OutboxMessage], token: str) -> None:
+    if not sent:
+        return
+    rows = OutboxMessage.objects.filter(pk__in=[message.pk for message in sent], claimed_by=token)
+    fields = {
+        "status": Status.SENT,
+        "sent_at": timezone.now(),
+        "claimed_at": None,
+        "last_error": "",
+    }
+    rows.filter(confidential=False).update(**fields)
+    # One-time links do not outlive their sending.
+    rows.filter(confidential=True).update(text_body="", html_body="", **fields)
 
 
 def _mail_of(

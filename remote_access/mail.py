@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import account_managers
+from accounts.selectors import account_managers, account_managers_emails
 from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
@@ -79,7 +79,9 @@ def _render_for_grants(payloads: list[dict], *, change: str, only_live: bool) ->
     grants = RemoteAccessGrant.objects.select_related("account", "granted_by", "ended_by").in_bulk(
         [payload["grant_id"] for payload in payloads]
     )
-    managers: dict[int, list[str]] = {}
+    managers = account_managers_emails(
+        account_ids=list({grant.account_id for grant in grants.values()})
+    )
     mails: list[Mail | None] = []
     now = timezone.now()
     for payload in payloads:
@@ -92,8 +94,6 @@ def _render_for_grants(payloads: list[dict], *, change: str, only_live: bool) ->
             # Removed, replaced or over before the warning left: it would only confuse.
             mails.append(None)
             continue
-        if grant.account_id not in managers:
-            managers[grant.account_id] = _managers(grant.account)
         mails.append(
             _access_change_mail(grant=grant, change=change, recipients=managers[grant.account_id])
         )

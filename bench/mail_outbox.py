@@ -1,0 +1,128 @@
+"""A backlog of expiry notices through the outbox: how long until every one is delivered.
+
+    python bench/mail_outbox.py [--grants 40000] [--workers 1]
+
+N grants (one account each, each with an Owner) are overdue at once. The expiry sweep
+expires them and writes one outbox row per grant in the same statements; then `--workers`
+drains (threads, each on its own database connection, like worker processes) deliver the
+outbox in batches of OUTBOX_BATCH_SIZE to Django's in-memory mail backend, which costs what
+rendering and bookkeeping cost and leaves out the mail server. Prints each phase's time and
+the delivery rate in mails per second.
+"""
+
+import argparse
+import threading
+import time
+
+from common import empty_tables, purge_queued_tasks, setup_django
+
+TABLES = (
+    "outbox_outboxmessage",
+    "remote_access_accessevent",
+    "remote_access_remoteaccessgrant",
+    "remote_access_supportrequest",
+    "accounts_membership",
+    "accounts_account",
+)
+
+
+def make_overdue_grants(count: int) -> None:
+    from django.db import connection
+
+    from accounts.models import User
+
+    empty_tables(*TABLES)
+    owner, _ = User.objects.get_or_create(
+        email="owner@bench.test", defaults={"full_name": "Bench Owner"}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_account
+                (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
+                 remote_access_disabled_reason)
+            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
+            FROM generate_series(1, %s) AS n
+            """,
+            [count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO accounts_membership (account_id, user_id, role, created_at)
+            SELECT id, %s, 'owner', now() FROM accounts_account
+            """,
+            [owner.pk],
+        )
+        cursor.execute(
+            """
+            INSERT INTO remote_access_remoteaccessgrant
+                (account_id, granted_by_id, granted_at, expires_at, duration, source, status)
+            SELECT id, %s, now() - interval '8 days',
+                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active'
+            FROM accounts_account
+            """,
+            [owner.pk],
+        )
+        cursor.execute("ANALYZE")
+
+
+def drain(workers: int) -> None:
+    from django.db import connection
+
+    from outbox.services import outbox_drain
+
+    def run() -> None:
+        try:
+            outbox_drain()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--grants", type=int, default=40_000)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    setup_django()
+    from django.conf import settings
+    from django.core import mail
+
+    from outbox.models import OutboxMessage
+    from remote_access.services import grants_expire_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    make_overdue_grants(args.grants)
+
+    started = time.perf_counter()
+    expired = grants_expire_due()
+    swept = time.perf_counter() - started
+    assert expired == args.grants, (expired, args.grants)
+    assert OutboxMessage.objects.filter(kind="access_expired").count() == args.grants
+
+    started = time.perf_counter()
+    drain(args.workers)
+    delivered = time.perf_counter() - started
+    sent = OutboxMessage.objects.filter(status="sent").count()
+    assert sent == args.grants == len(mail.outbox), (sent, len(mail.outbox))
+    assert len({message.subject for message in mail.outbox}) == args.grants
+
+    print(f"outbox: {args.grants} overdue grants, each expired with one notice written")
+    print(f"outbox: sweep (expiry + outbox rows) {swept:.1f}s")
+    print(
+        f"outbox: delivery by {args.workers} worker(s), batches of {settings.OUTBOX_BATCH_SIZE}: "
+        f"{delivered:.1f}s = {args.grants / delivered:.0f} mails/s; "
+        f"all {args.grants} notices out {swept + delivered:.1f}s after the sweep began"
+    )
+    empty_tables(*TABLES)
+    purge_queued_tasks()
+
+
+if __name__ == "__main__":
+    main()
