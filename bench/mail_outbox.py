@@ -1,13 +1,14 @@
 """A backlog of expiry notices through the outbox: how long until every one is delivered.
 
-    python bench/mail_outbox.py [--grants 40000] [--workers 1]
+    python bench/mail_outbox.py [--grants 40000] [--workers 1] [--smtp]
 
 N grants (one account each, each with an Owner) are overdue at once. The expiry sweep
 expires them and writes one outbox row per grant in the same statements; then `--workers`
 drains (threads, each on its own database connection, like worker processes) deliver the
 outbox in batches of OUTBOX_BATCH_SIZE to Django's in-memory mail backend, which costs what
-rendering and bookkeeping cost and leaves out the mail server. Prints each phase's time and
-the delivery rate in mails per second.
+rendering and bookkeeping cost and leaves out the mail server — or, with `--smtp`, over real
+SMTP to a local aiosmtpd server that accepts and counts every mail. Prints each phase's time
+and the delivery rate in mails per second.
 """
 
 import argparse
@@ -84,10 +85,40 @@ def drain(workers: int) -> None:
         thread.join()
 
 
+class Counter:
+    """An aiosmtpd handler that accepts every mail and counts it."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+        self.received += 1
+        return "250 OK"
+
+
+def start_smtp_server(settings):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return controller, counter
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--grants", type=int, default=40_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--smtp", action="store_true", help="deliver to a local SMTP server")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -98,6 +129,7 @@ def main() -> None:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
+    smtp = start_smtp_server(settings) if args.smtp else None
     make_overdue_grants(args.grants)
 
     started = time.perf_counter()
@@ -110,13 +142,19 @@ def main() -> None:
     drain(args.workers)
     delivered = time.perf_counter() - started
     sent = OutboxMessage.objects.filter(status="sent").count()
-    assert sent == args.grants == len(mail.outbox), (sent, len(mail.outbox))
-    assert len({message.subject for message in mail.outbox}) == args.grants
+    if smtp is not None:
+        controller, counter = smtp
+        controller.stop()
+        assert sent == args.grants == counter.received, (sent, counter.received)
+    else:
+        assert sent == args.grants == len(mail.outbox), (sent, len(mail.outbox))
+        assert len({message.subject for message in mail.outbox}) == args.grants
 
     print(f"outbox: {args.grants} overdue grants, each expired with one notice written")
     print(f"outbox: sweep (expiry + outbox rows) {swept:.1f}s")
     print(
-        f"outbox: delivery by {args.workers} worker(s), batches of {settings.OUTBOX_BATCH_SIZE}: "
+        f"outbox: delivery {'over SMTP' if smtp else 'in memory'} by {args.workers} worker(s), "
+        f"batches of {settings.OUTBOX_BATCH_SIZE}: "
         f"{delivered:.1f}s = {args.grants / delivered:.0f} mails/s; "
         f"all {args.grants} notices out {swept + delivered:.1f}s after the sweep began"
     )
