@@ -122,3 +122,15 @@ def test_account_name_with_line_breaks__mail_still_sent_on_one_header_line(
     headers = sent.message().as_string().split("\n\n", 1)[0]
     assert "\nBcc:" not in headers
     assert OutboxMessage.objects.get().status == "sent"
+
+
+def test_outbox_is_the_lowest_layer():
+    """outbox imports Django and Celery only; the apps that write mail import it."""
+    project_import = re.compile(r"^\s*(from|import) (accounts|remote_access|audience|config)\b")
+    offenders = [
+        f"{path.name}: {line.strip()}"
+        for path in (ROOT / "outbox").rglob("*.py")
+        for line in path.read_text().splitlines()
+        if project_import.match(line)
+    ]
+    assert offenders == []
