@@ -149,6 +149,8 @@ class Delivery:
     failed: int = 0
     skipped: int = 0
     handed_back: int = 0
+    # The mail server could not be reached: the next batch would only wait for it again.
+    server_down: bool = False
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -288,6 +290,7 @@ def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
         smtp.open()
     except Exception as error:
         logger.warning("outbox: cannot reach the mail server: %s", _error_text(error))
+        result.server_down = True
         for message in messages:
             _retry(message, token, error, now, result)
         return result
@@ -320,6 +323,7 @@ def outbox_deliver_batch(*, limit: int | None = None) -> Delivery:
                 continue
             except OSError as error:
                 logger.warning("outbox: the mail server went away: %s", _error_text(error))
+                result.server_down = True
                 for row in messages[index:]:
                     _retry(row, token, error, now, result)
                 break
@@ -375,14 +379,16 @@ def _send(smtp, mail: Mail) -> None:
 
 
 def outbox_drain(*, max_batches: int | None = None) -> Delivery:
-    """Deliver batch after batch until nothing is due (what cron's `send_outbox` runs)."""
+    """Deliver batch after batch until nothing is due or the mail server is away (what
+    cron's `send_outbox` runs); mail not tried yet waits for the next run."""
     total = Delivery()
     batches = 0
     while max_batches is None or batches < max_batches:
         batch = outbox_deliver_batch()
-        for name in vars(total):
+        for name in ("claimed", "sent", "retrying", "failed", "skipped", "handed_back"):
             setattr(total, name, getattr(total, name) + getattr(batch, name))
+        total.server_down = batch.server_down
         batches += 1
-        if batch.claimed < settings.OUTBOX_BATCH_SIZE:
+        if batch.claimed < settings.OUTBOX_BATCH_SIZE or batch.server_down:
             break
     return total

@@ -14,6 +14,9 @@ def outbox_deliver(self) -> int:
     delivery = outbox_deliver_batch()
     # More may be due: keep draining in small tasks, so other work interleaves. (Run in
     # process, as tests do, the next run would nest inside this one: beat's drain follows.)
-    if delivery.claimed >= settings.OUTBOX_BATCH_SIZE and not self.request.is_eager:
+    # With the mail server away, the next batch would only wait for it too: beat's next run
+    # tries again.
+    more = delivery.claimed >= settings.OUTBOX_BATCH_SIZE and not delivery.server_down
+    if more and not self.request.is_eager:
         outbox_deliver.delay()
     return delivery.sent

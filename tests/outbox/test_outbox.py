@@ -251,6 +251,23 @@ def test_smtp_refused__retries_with_backoff_then_fails_visibly_and_the_grant_sta
     assert len(mail.outbox) == 1
 
 
+def test_smtp_refused__the_drain_stops_instead_of_waiting_once_per_batch(db, settings, closed_port):
+    """With the server away, `send_outbox` tries one batch and leaves the rest for its next
+    run, rather than waiting for the server once per batch of the whole backlog."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
+    settings.OUTBOX_BATCH_SIZE = 10
+    OutboxMessage.objects.bulk_create(
+        OutboxMessage(kind="test", recipients=[f"p{n}@shop.test"], subject=f"Mail {n}")
+        for n in range(25)
+    )
+    out, err = io.StringIO(), io.StringIO()
+    call_command("send_outbox", stdout=out, stderr=err)
+    assert out.getvalue().strip() == "Sent 0, will retry 10, failed 0, nobody to send to 0."
+    assert "could not be reached" in err.getvalue()
+    assert OutboxMessage.objects.filter(attempts=0, status=Status.PENDING).count() == 15
+
+
 def test_admin__read_only_and_hides_one_time_links(db, client):
     row = enqueue(1, confidential=True)
     client.force_login(StaffUserFactory(is_superuser=True))

@@ -12,3 +12,7 @@ class Command(BaseCommand):
             f"Sent {delivery.sent}, will retry {delivery.retrying}, failed {delivery.failed}, "
             f"nobody to send to {delivery.skipped}."
         )
+        if delivery.server_down:
+            self.stderr.write(
+                "The mail server could not be reached; the rest waits for the next run."
+            )
