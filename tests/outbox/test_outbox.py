@@ -151,7 +151,7 @@ def test_retry_delay__doubles_up_to_the_cap(settings):
 
 def test_stale_claim__handed_to_another_worker_after_the_timeout(db, settings, time_machine):
     """A worker that claimed a batch and died: after OUTBOX_CLAIM_TIMEOUT the row goes out."""
-    from outbox.services import _claim
+    from outbox.services.delivery import _claim
 
     settings.OUTBOX_CLAIM_TIMEOUT = dt.timedelta(minutes=5)
     time_machine.move_to(NOW, tick=False)
@@ -167,7 +167,7 @@ def test_stale_claim__handed_to_another_worker_after_the_timeout(db, settings, t
 
 
 def test_stale_claim__a_mail_that_kills_every_worker_ends_failed(db, settings, time_machine):
-    from outbox.services import _claim
+    from outbox.services.delivery import _claim
 
     settings.OUTBOX_MAX_ATTEMPTS = 2
     time_machine.move_to(NOW, tick=False)

@@ -1,15 +1,13 @@
-"""Writing mail to the outbox and delivering it.
+"""Delivering the outbox: claimed batches, one SMTP connection each, retried with backoff.
 
-A mail is a row written in the caller's transaction, so it exists exactly when the change it
-reports does. Workers claim rows in small batches (SKIP LOCKED: two workers never hold the
-same row), send them, and record the outcome; a failed send is retried with exponential
-backoff and, after OUTBOX_MAX_ATTEMPTS, marked failed for an operator to see in admin.
-Nothing is ever dropped because it is old.
+Workers claim rows in small batches (SKIP LOCKED: two workers never hold the same row), send
+them, and record the outcome; a failed send is retried with exponential backoff and, after
+OUTBOX_MAX_ATTEMPTS, marked failed for an operator to see in admin. Nothing is ever dropped
+because it is old.
 """
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import smtplib
 import time
@@ -19,18 +17,17 @@ from dataclasses import dataclass
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .models import OutboxMessage
-from .renderers import Mail, renderer_for
-from .subjects import subject_line
+from ..models import OutboxMessage
+from ..renderers import Mail, renderer_for
+from ..subjects import subject_line
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxMessage.Status
-Priority = OutboxMessage.Priority
 
 # The server refused this one mail (a recipient, the sender, the data): try the next mail.
 # Any other OSError (refused connection, timeout, dropped connection) means the server is
@@ -41,102 +38,6 @@ _MESSAGE_ERRORS = (
     smtplib.SMTPDataError,
     smtplib.SMTPNotSupportedError,
 )
-
-
-def _kick() -> None:
-    from .tasks import outbox_deliver
-
-    outbox_deliver.delay()
-
-
-def _kick_on_commit() -> None:
-    """Ask a worker to deliver soon after commit: once per transaction, however many rows.
-
-    `robust`: a broker outage is logged, never turns the committed change into an error;
-    beat's drain every minute sends the row anyway.
-    """
-    db = transaction.get_connection()
-    if db.in_atomic_block and any(func is _kick for _sids, func, _robust in db.run_on_commit):
-        return
-    transaction.on_commit(_kick, robust=True)
-
-
-def outbox_enqueue(
-    *,
-    kind: str,
-    to: list[str],
-    subject: str,
-    text_body: str,
-    html_body: str = "",
-    confidential: bool = False,
-    priority: int = Priority.NOW,
-) -> OutboxMessage | None:
-    """Write one mail in the caller's transaction (a rollback removes it); None if `to` is
-    empty. `confidential`: the body holds a one-time link, erased once sent."""
-    recipients = [address for address in to if address]
-    if not recipients:
-        return None
-    message = OutboxMessage.objects.create(
-        kind=kind,
-        recipients=recipients,
-        subject=subject_line(subject),
-        text_body=text_body,
-        html_body=html_body,
-        confidential=confidential,
-        priority=priority,
-    )
-    _kick_on_commit()
-    return message
-
-
-_DEFERRED_INSERT_SQL = """
-INSERT INTO {table}
-    (kind, payload, rendered, recipients, subject, text_body, html_body, confidential, status,
-     priority, attempts, next_attempt_at, last_error, claimed_by, created_at)
-SELECT %(kind)s, payload, false, '[]'::jsonb, '', '', '', false, 'pending',
-       %(priority)s, 0, %(now)s, '', '', %(now)s
-FROM jsonb_array_elements(%(payloads)s::jsonb) AS payload
-"""
-
-
-def outbox_enqueue_rendered_later(
-    *, kind: str, payloads: list[dict], priority: int = Priority.BULK
-) -> int:
-    """Write one row per payload, in one statement, for the kind's registered renderer to
-    turn into mail at delivery. For bulk writers that must stay fast (the expiry sweep)."""
-    if not payloads:
-        return 0
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _DEFERRED_INSERT_SQL.format(table=OutboxMessage._meta.db_table),
-                {"kind": kind, "priority": priority, "now": now, "payloads": json.dumps(payloads)},
-            )
-    else:
-        OutboxMessage.objects.bulk_create(
-            OutboxMessage(
-                kind=kind,
-                payload=payload,
-                rendered=False,
-                priority=priority,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for payload in payloads
-        )
-    _kick_on_commit()
-    return len(payloads)
-
-
-def outbox_requeue(*, message_ids: list[int]) -> int:
-    """Send failed mail again from scratch (an operator's action once SMTP is back)."""
-    return OutboxMessage.objects.filter(pk__in=message_ids, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now()
-    )
-
-
-# --- delivery --------------------------------------------------------------------------
 
 
 @dataclass
