@@ -2,6 +2,7 @@
 while it holds a batch."""
 
 import datetime as dt
+import io
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.management import call_command
 
 from outbox.models import OutboxMessage
 from outbox.services import outbox_deliver_batch, outbox_enqueue
@@ -126,3 +128,33 @@ def test_worker_killed_mid_batch__its_rows_go_out_after_the_claim_timeout(time_m
     assert delivery.sent == 3
     assert sorted(message.subject for message in mail.outbox) == ["Mail 0", "Mail 1", "Mail 2"]
     assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(Status.SENT, 2)}
+
+
+@pytest.fixture
+def broker_down(closed_port):
+    """Celery publishes for real, to a broker port where nothing listens."""
+    from config.celery_app import app
+
+    saved = (app.conf.broker_url, app.conf.task_always_eager, app._pool, app.amqp._producer_pool)
+    app.conf.broker_url = f"redis://127.0.0.1:{closed_port}/0"
+    app.conf.task_always_eager = False
+    app._pool = app.amqp._producer_pool = None
+    yield
+    app.conf.broker_url, app.conf.task_always_eager, app._pool, app.amqp._producer_pool = saved
+
+
+def test_broker_down__grant_saved_and_its_mail_kept_for_the_drain(
+    owner_client, account, broker_down, django_capture_on_commit_callbacks
+):
+    """The issue's lost mail: with the broker refusing, the grant is saved, the page
+    answers, and the mail waits in the outbox until a drain (beat, cron) sends it."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post("/settings/security/", {"duration": "7d"})
+    assert response.status_code == 302
+    assert account.remote_access_grants.get().status == "active"
+    row = OutboxMessage.objects.get()
+    assert (row.kind, row.status) == ("access_granted", Status.PENDING)
+    assert mail.outbox == []
+    call_command("send_outbox", stdout=io.StringIO())
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].subject == "Latchkey support can now access Acme Store"
