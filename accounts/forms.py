@@ -2,8 +2,12 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
+
+from outbox.services import outbox_enqueue
+from outbox.subjects import subject_line
 
 from .roles import Role
 from .validators import single_line_text
@@ -27,6 +31,34 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return self.cleaned_data["username"].strip().lower()
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset form, but the mail is written to the outbox instead of sent inline: a
+    mail server that is away delays the link, it does not lose it."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict,
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        html = (
+            loader.render_to_string(html_email_template_name, context)
+            if html_email_template_name
+            else ""
+        )
+        outbox_enqueue(
+            kind="password_reset",
+            to=[to_email],
+            subject=subject_line(loader.render_to_string(subject_template_name, context)),
+            text_body=loader.render_to_string(email_template_name, context),
+            html_body=html,
+            confidential=True,
+        )
 
 
 class AccountSettingsForm(forms.Form):

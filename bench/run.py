@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["pages.py", "expire.py", "import_profiles.py", "load.py"]
+BENCHMARKS = ["pages.py", "expire.py", "mail_outbox.py", "import_profiles.py", "load.py"]
 
 
 def main() -> int:

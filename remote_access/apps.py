@@ -6,4 +6,10 @@ class RemoteAccessConfig(AppConfig):
     verbose_name = "Remote access"
 
     def ready(self) -> None:
+        from outbox.renderers import renderer_register
+
         from . import receivers  # noqa: F401 - connects the signal receivers
+        from .mail import expiry_notices_render, expiry_warnings_render, mail_kind
+
+        renderer_register(kind=mail_kind("expired"), render=expiry_notices_render)
+        renderer_register(kind=mail_kind("expiring"), render=expiry_warnings_render)

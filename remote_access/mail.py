@@ -1,37 +1,43 @@
-"""Mail to an account's Owners and Admins when its support access changes."""
+"""Mail to an account's Owners and Admins when its support access changes, via the outbox.
+
+A change made by a person (grant, replace, remove, turn off) is rendered at once and written
+with the change. The sweeps (expiry notices, the day-before warnings) write only the grant's
+id, many rows in one statement; the renderers below turn those into mail at delivery.
+"""
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import owners_and_admins
+from accounts.selectors import owners_and_admins, owners_and_admins_emails
+from outbox.renderers import Mail
+from outbox.services import outbox_enqueue
+from outbox.subjects import subject_line
 
 from .models import RemoteAccessGrant
 
 SUBJECTS = {
-    "granted": "{vendor} support can now access {account}",
-    "replaced": "{vendor} support access to {account} was changed",
-    "removed": "{vendor} support access to {account} was removed",
-    "expired": "{vendor} support access to {account} has ended",
-    "expiring": "{vendor} support access to {account} ends within a day",
-    "disabled": "{vendor} support turned remote access off for {account}",
+    "granted": _("%(vendor)s support can now access %(account)s"),
+    "replaced": _("%(vendor)s support access to %(account)s was changed"),
+    "removed": _("%(vendor)s support access to %(account)s was removed"),
+    "expired": _("%(vendor)s support access to %(account)s has ended"),
+    "expiring": _("%(vendor)s support access to %(account)s ends within a day"),
+    "disabled": _("%(vendor)s support turned remote access off for %(account)s"),
 }
 
 
-def access_change_mail_send(*, grant_id: int, change: str) -> int:
-    grant = (
-        RemoteAccessGrant.objects.select_related("account", "granted_by", "ended_by")
-        .filter(pk=grant_id)
-        .first()
-    )
-    if grant is None or change not in SUBJECTS:
-        return 0
-    recipients = list(owners_and_admins(account=grant.account).values_list("email", flat=True))
+def mail_kind(change: str) -> str:
+    """The outbox kind of an access-change mail: "access_granted", "access_expired", …"""
+    return f"access_{change}"
+
+
+def _access_change_mail(
+    *, grant: RemoteAccessGrant, change: str, recipients: list[str]
+) -> Mail | None:
     if not recipients:
-        return 0
+        return None
     context = {
         "grant": grant,
         "account": grant.account,
@@ -42,24 +48,63 @@ def access_change_mail_send(*, grant_id: int, change: str) -> int:
     with timezone.override(grant.account.timezone):
         text = render_to_string("remote_access/email/access_change.txt", context)
         html = render_to_string("remote_access/email/access_change.html", context)
-    subject = SUBJECTS[change].format(vendor=settings.VENDOR_NAME, account=grant.account.name)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
-    message.attach_alternative(html, "text/html")
-    return message.send()
+    return Mail(
+        to=recipients,
+        subject=subject_line(
+            SUBJECTS[change], vendor=settings.VENDOR_NAME, account=grant.account.name
+        ),
+        text_body=text,
+        html_body=html,
+    )
 
 
-def expiry_notice_send(*, grant_id: int) -> bool:
-    """Mail the "access has ended" notice for an expired grant, once however often it is asked.
+def _managers(account) -> list[str]:
+    return list(owners_and_admins(account=account).values_list("email", flat=True))
 
-    The claim and the send share a transaction: if sending fails, the claim is undone and a
-    retry sends it; if it was sent, a redelivered task finds it claimed and does nothing.
-    """
-    with transaction.atomic():
-        claimed = RemoteAccessGrant.objects.filter(
-            pk=grant_id,
-            status=RemoteAccessGrant.Status.EXPIRED,
-            expiry_notice_sent_at__isnull=True,
-        ).update(expiry_notice_sent_at=timezone.now())
-        if claimed:
-            access_change_mail_send(grant_id=grant_id, change="expired")
-    return bool(claimed)
+
+def access_change_mail_enqueue(*, grant: RemoteAccessGrant, change: str) -> None:
+    """Write the mail about `change` to `grant` in the caller's transaction."""
+    mail = _access_change_mail(grant=grant, change=change, recipients=_managers(grant.account))
+    if mail is not None:
+        outbox_enqueue(
+            kind=mail_kind(change),
+            to=mail.to,
+            subject=mail.subject,
+            text_body=mail.text_body,
+            html_body=mail.html_body,
+        )
+
+
+def _render_for_grants(payloads: list[dict], *, change: str, only_live: bool) -> list[Mail | None]:
+    grants = RemoteAccessGrant.objects.select_related("account", "granted_by", "ended_by").in_bulk(
+        [payload["grant_id"] for payload in payloads]
+    )
+    managers = owners_and_admins_emails(
+        account_ids=list({grant.account_id for grant in grants.values()})
+    )
+    mails: list[Mail | None] = []
+    now = timezone.now()
+    for payload in payloads:
+        grant = grants.get(payload["grant_id"])
+        ended = grant is None or (
+            only_live
+            and (grant.status != RemoteAccessGrant.Status.ACTIVE or grant.expires_at <= now)
+        )
+        if ended:
+            # Removed, replaced or over before the warning left: it would only confuse.
+            mails.append(None)
+            continue
+        mails.append(
+            _access_change_mail(grant=grant, change=change, recipients=managers[grant.account_id])
+        )
+    return mails
+
+
+def expiry_notices_render(payloads: list[dict]) -> list[Mail | None]:
+    """The "access has ended" mails of a delivery batch (rows written by the expiry sweep)."""
+    return _render_for_grants(payloads, change="expired", only_live=False)
+
+
+def expiry_warnings_render(payloads: list[dict]) -> list[Mail | None]:
+    """The "ends within a day" mails of a delivery batch, for grants still active."""
+    return _render_for_grants(payloads, change="expiring", only_live=True)

@@ -78,9 +78,9 @@ class RemoteAccessGrant(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # When the "ends tomorrow" and "has ended" mails went out: each is sent once per grant.
+    # When the "ends within a day" mail was written to the outbox: once per grant. (The "has
+    # ended" mail is written by the expiry itself, so it needs no mark.)
     expiry_warning_sent_at = models.DateTimeField(null=True, blank=True)
-    expiry_notice_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-granted_at", "-id"]

@@ -256,3 +256,13 @@ def browser_login_staff(page, user, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Code", exact=True).fill(current_totp_code(user))
     page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local TCP port nobody listens on: connecting to it is refused at once."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -61,7 +61,6 @@ NO_CALLER = {
     "remote_access.services.expiry.grants_expire_due": "beat task / manage.py expire_grants",
     "remote_access.services.expiry.grant_expire_if_overdue": "the clock, inside checked services",
     "remote_access.services.expiry.expiry_warnings_queue": "beat task",
-    "remote_access.services.expiry.expiry_notices_requeue_owed": "beat task",
     "remote_access.services.staff.staff_teams_ensure": "operator command ensure_staff_teams",
     "remote_access.services.staff.staff_member_set_team": "operator command / seed_demo",
     "audience.importing.import_run": "worker task for a job confirmed by a checked service",

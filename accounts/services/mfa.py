@@ -3,7 +3,6 @@
 import base64
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
 from accounts.errors import ApplicationError
+from outbox.services import outbox_enqueue
+from outbox.subjects import subject_line
 
 from ..actors import Actor
 from ..authorization import require_capability
@@ -124,25 +125,23 @@ def mfa_reset_member(*, account: Account, actor: Actor, member_id: int) -> Membe
         summary=_("%(name)s reset two-factor sign-in of %(member)s")
         % {"name": actor.user.full_name, "member": user.full_name},
     )
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("Your two-factor sign-in for %(vendor)s was reset")
-            % {"vendor": settings.VENDOR_NAME},
-            message=_(
-                "%(name)s, an Owner or Admin of %(account)s, reset your two-factor sign-in.\n"
-                "Your authenticator app and recovery codes no longer work. "
-                "%(next_step)s\n\nIf you did not ask for this, tell %(account)s's Owner."
-            )
-            % {
-                "name": actor.user.full_name,
-                "account": account.name,
-                "next_step": _("You will set it up again the next time you sign in.")
-                if account.require_mfa
-                else _("You can set it up again from your profile."),
-            },
-            from_email=None,
-            recipient_list=[user.email],
+    outbox_enqueue(
+        kind="mfa_reset",
+        to=[user.email],
+        subject=subject_line(
+            _("Your two-factor sign-in for %(vendor)s was reset"), vendor=settings.VENDOR_NAME
         ),
-        robust=True,
+        text_body=_(
+            "%(name)s, an Owner or Admin of %(account)s, reset your two-factor sign-in.\n"
+            "Your authenticator app and recovery codes no longer work. "
+            "%(next_step)s\n\nIf you did not ask for this, tell %(account)s's Owner."
+        )
+        % {
+            "name": actor.user.full_name,
+            "account": account.name,
+            "next_step": _("You will set it up again the next time you sign in.")
+            if account.require_mfa
+            else _("You can set it up again from your profile."),
+        },
     )
     return membership

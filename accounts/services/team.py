@@ -4,7 +4,6 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
+from outbox.services import outbox_enqueue
+from outbox.subjects import subject_line
 
 from ..actors import Actor
 from ..authorization import require_capability
@@ -89,29 +90,28 @@ def invitation_create(*, account: Account, actor: Actor, email: str, role: str) 
         % {"name": actor.user.full_name, "email": email, "role": Role(role).label},
     )
     link = settings.SITE_URL.rstrip("/") + reverse("accounts:invitation_accept", args=[token])
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=_("%(name)s invited you to %(account)s on %(vendor)s")
-            % {
-                "name": actor.user.full_name,
-                "account": account.name,
-                "vendor": settings.VENDOR_NAME,
-            },
-            message=_(
-                "%(name)s invited you to join %(account)s as %(role)s.\n\n"
-                "Accept within %(days)s days (the link works once):\n%(link)s\n"
-            )
-            % {
-                "name": actor.user.full_name,
-                "account": account.name,
-                "role": Role(role).label,
-                "days": INVITATION_LIFETIME_DAYS,
-                "link": link,
-            },
-            from_email=None,
-            recipient_list=[email],
+    # The link is a secret: the row is confidential, its body erased once sent.
+    outbox_enqueue(
+        kind="invitation",
+        to=[email],
+        subject=subject_line(
+            _("%(name)s invited you to %(account)s on %(vendor)s"),
+            name=actor.user.full_name,
+            account=account.name,
+            vendor=settings.VENDOR_NAME,
         ),
-        robust=True,
+        text_body=_(
+            "%(name)s invited you to join %(account)s as %(role)s.\n\n"
+            "Accept within %(days)s days (the link works once):\n%(link)s\n"
+        )
+        % {
+            "name": actor.user.full_name,
+            "account": account.name,
+            "role": Role(role).label,
+            "days": INVITATION_LIFETIME_DAYS,
+            "link": link,
+        },
+        confidential=True,
     )
     return token
 

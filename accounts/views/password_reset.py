@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.urls import reverse_lazy
 
 from ..authorization import public
+from ..forms import OutboxPasswordResetForm
 from ..http import client_ip
 from ..ratelimit import rate_limited_response, record_attempt
 
@@ -15,6 +16,7 @@ RESET_WINDOW_SECONDS = 60 * 60
 
 
 class PasswordResetRequestView(auth_views.PasswordResetView):
+    form_class = OutboxPasswordResetForm
     success_url = reverse_lazy("accounts:password_reset_done")
     email_template_name = "registration/password_reset_email.txt"
 

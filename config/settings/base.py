@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "remote_access",
     "audience",
     "health",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,19 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{VENDOR_NAME} <no-reply@latchkey.test>")
+# A mail server that accepts the connection and then says nothing must not hold a worker.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The outbox (outbox/services.py): mail waits there until a worker sends it.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+# A batch stops sending after this long and hands the rest back (the task's limit is 60 s).
+OUTBOX_BATCH_BUDGET = timedelta(seconds=env.int("OUTBOX_BATCH_BUDGET_SECONDS", default=30))
+# After a failed send: wait 1 min, 2, 4, … up to 1 hour; after 12 tries (about 6 hours) the
+# mail is marked failed, in admin, until someone sends it again.
+OUTBOX_RETRY_BASE = timedelta(seconds=env.int("OUTBOX_RETRY_BASE_SECONDS", default=60))
+OUTBOX_RETRY_MAX = timedelta(seconds=env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600))
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=12)
+# A row claimed this long ago whose worker never finished is handed to another worker.
+OUTBOX_CLAIM_TIMEOUT = timedelta(seconds=env.int("OUTBOX_CLAIM_TIMEOUT_SECONDS", default=300))
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -251,6 +265,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "health-heartbeat": {
         "task": "health.tasks.beat_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "deliver-outbox": {
+        "task": "outbox.tasks.outbox_deliver",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

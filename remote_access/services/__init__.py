@@ -8,7 +8,6 @@ from .common import (
 )
 from .ending import grant_end
 from .expiry import (
-    expiry_notices_requeue_owed,
     expiry_warnings_queue,
     grant_expire_if_overdue,
     grants_expire_due,
@@ -28,7 +27,6 @@ __all__ = [
     "access_grant",
     "access_remove",
     "event_record",
-    "expiry_notices_requeue_owed",
     "expiry_warnings_queue",
     "grant_end",
     "grant_expire_if_overdue",

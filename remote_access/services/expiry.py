@@ -11,6 +11,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from outbox.services import outbox_enqueue_rendered_later
+
+from ..mail import mail_kind
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition
 from .ending import grant_end
@@ -83,7 +86,20 @@ def _expire_batch(
     expired until vacuum: rescanning made the sweep quadratic in the backlog.
     """
     if connection.vendor != "postgresql":
-        return _expire_batch_portable(now=now, limit=limit, grant_id=grant_id, after=after)
+        expired = _expire_batch_portable(now=now, limit=limit, grant_id=grant_id, after=after)
+    else:
+        expired = _expire_batch_sql(now=now, limit=limit, grant_id=grant_id, after=after)
+    # The "access has ended" notices, in the same transaction: one statement, rendered later.
+    outbox_enqueue_rendered_later(
+        kind=mail_kind("expired"),
+        payloads=[{"grant_id": expired_id} for _expires_at, expired_id in expired],
+    )
+    return expired
+
+
+def _expire_batch_sql(
+    *, now: dt.datetime, limit: int, grant_id: int | None, after: tuple[dt.datetime, int]
+) -> list[tuple[dt.datetime, int]]:
     sql = _EXPIRE_SQL.format(
         grants=RemoteAccessGrant._meta.db_table,
         sessions=RepresentativeSession._meta.db_table,
@@ -154,7 +170,6 @@ def grants_expire_due(
             batch = _expire_batch(now=now, limit=batch_size, after=after)
             if not batch:
                 return expired
-            _notify_expired([grant_id for _expires_at, grant_id in batch])
         after = max(batch)
         expired += len(batch)
 
@@ -163,13 +178,11 @@ EXPIRY_WARNING_AHEAD = dt.timedelta(hours=24)
 
 
 def expiry_warnings_queue(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
-    """Queue one "ends within a day" mail per live grant entering its last 24 hours.
+    """Write one "ends within a day" mail per live grant entering its last 24 hours.
 
     Grants that lasted a day or less to begin with get none: their owners chose it just now.
-    Marking the grant and queueing the mail share a transaction, so no grant is warned twice.
+    Marking the grant and writing the mail share a transaction, so no grant is warned twice.
     """
-    from ..tasks import send_expiry_warning
-
     now = now or timezone.now()
     queued = 0
     while True:
@@ -188,40 +201,7 @@ def expiry_warnings_queue(*, now: dt.datetime | None = None, batch_size: int = 5
             if not due:
                 return queued
             RemoteAccessGrant.objects.filter(pk__in=due).update(expiry_warning_sent_at=now)
-            for grant_id in due:
-                transaction.on_commit(
-                    lambda grant_id=grant_id: send_expiry_warning.delay(grant_id=grant_id),
-                    robust=True,
-                )
+            outbox_enqueue_rendered_later(
+                kind=mail_kind("expiring"), payloads=[{"grant_id": grant_id} for grant_id in due]
+            )
         queued += len(due)
-
-
-def _notify_expired(grant_ids: list[int]) -> None:
-    from ..tasks import send_expiry_notices
-
-    transaction.on_commit(lambda: send_expiry_notices.delay(grant_ids=grant_ids), robust=True)
-
-
-EXPIRY_NOTICE_GRACE = dt.timedelta(minutes=10)
-
-
-def expiry_notices_requeue_owed(*, now: dt.datetime | None = None, limit: int = 2000) -> int:
-    """Queue again the "access has ended" mails that never went out (say, Redis was down).
-
-    A notice is owed while `expiry_notice_sent_at` is empty; sending it claims it, so a notice
-    queued twice is still mailed once.
-    """
-    now = now or timezone.now()
-    owed = list(
-        RemoteAccessGrant.objects.filter(
-            status=RemoteAccessGrant.Status.EXPIRED,
-            expiry_notice_sent_at__isnull=True,
-            ended_at__lt=now - EXPIRY_NOTICE_GRACE,
-            ended_at__gt=now - dt.timedelta(days=7),
-        )
-        .order_by("ended_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if owed:
-        _notify_expired(owed)
-    return len(owed)

@@ -13,6 +13,7 @@ from accounts.errors import ApplicationError
 from accounts.models import Account
 from accounts.roles import Capability
 
+from ..mail import access_change_mail_enqueue
 from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from ..periods import expires_at_for
 from .common import (
@@ -36,12 +37,8 @@ def _period_phrase(grant: RemoteAccessGrant) -> str:
 
 
 def notify_change(grant: RemoteAccessGrant, change: str) -> None:
-    from ..tasks import send_access_change_mail
-
-    # robust: a broker outage is logged and never turns a committed change into an error page.
-    transaction.on_commit(
-        lambda: send_access_change_mail.delay(grant_id=grant.pk, change=change), robust=True
-    )
+    # An outbox row in this transaction: the mail exists exactly when the change does.
+    access_change_mail_enqueue(grant=grant, change=change)
 
 
 @transaction.atomic

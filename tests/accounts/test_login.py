@@ -42,8 +42,9 @@ def test_logout__needs_post(owner_client):
     assert owner_client.get("/").status_code == 302
 
 
-def test_password_reset__mails_a_link(owner, client):
-    client.post(reverse("accounts:password_reset"), {"email": "owner@acme.test"})
+def test_password_reset__mails_a_link(owner, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("accounts:password_reset"), {"email": "owner@acme.test"})
     assert len(mail.outbox) == 1
     assert "/accounts/reset/" in mail.outbox[0].body
 

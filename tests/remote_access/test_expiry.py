@@ -10,6 +10,8 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.roles import Role
+from outbox.models import OutboxMessage
+from outbox.tasks import outbox_deliver
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from remote_access.services import expiry_warnings_queue, grants_expire_due
 from remote_access.tasks import expire_grants
@@ -82,14 +84,14 @@ def test_expire__runs_twice_expires_once(grant, time_machine, django_capture_on_
     assert len(mail.outbox) == 1
 
 
-def test_expire__notice_is_mailed_once_even_if_task_redelivered(grant, time_machine):
-    from remote_access.tasks import send_expiry_notices
-
+def test_expire__notice_is_mailed_once_even_if_delivery_runs_again(grant, time_machine):
+    """The notice is an outbox row: delivering twice (a redelivered task) sends it once."""
     time_machine.move_to(EXPIRES + dt.timedelta(minutes=1), tick=False)
     grants_expire_due()
-    send_expiry_notices(grant_ids=[grant.pk])
-    send_expiry_notices(grant_ids=[grant.pk])
+    outbox_deliver()
+    outbox_deliver()
     assert len(mail.outbox) == 1
+    assert OutboxMessage.objects.get(kind="access_expired").status == "sent"
 
 
 def test_expire__batches_handle_a_backlog_larger_than_a_batch(db, time_machine):
@@ -178,39 +180,32 @@ def test_warning__not_for_a_one_day_grant(
 
 
 def test_failed_mail__does_not_roll_back_the_expiry(
-    grant, time_machine, monkeypatch, django_capture_on_commit_callbacks
+    grant, time_machine, settings, closed_port, django_capture_on_commit_callbacks
 ):
-    """Mail is sent after commit: an SMTP failure cannot undo the change it reports."""
-    import smtplib
-
-    from django.core.mail.backends.locmem import EmailBackend
-
-    def broken(self, messages):
-        raise smtplib.SMTPServerDisconnected("mail server went away")
-
-    monkeypatch.setattr(EmailBackend, "send_messages", broken)
+    """The mail server refuses (a closed port): the grant expired all the same, its notice
+    waits in the outbox for the retry."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port
     time_machine.move_to(EXPIRES + dt.timedelta(minutes=1), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         grants_expire_due()
     grant.refresh_from_db()
     assert grant.status == Status.EXPIRED
-    assert grant.expiry_notice_sent_at is None  # still owed: a retry will send it
     assert AccessEvent.objects.filter(grant=grant, kind="expired").count() == 1
+    notice = OutboxMessage.objects.get(kind="access_expired")
+    assert (notice.status, notice.attempts) == ("pending", 1)
+    assert "ConnectionRefusedError" in notice.last_error
 
 
-def test_owed_expiry_notice__queued_again_later(
-    grant, time_machine, django_capture_on_commit_callbacks
-):
-    """If the notice never left (broker down), a later sweep sends it, once."""
+def test_expiry_notice__lost_kick_is_sent_by_the_drain(grant, time_machine):
+    """If the broker was down when the sweep committed, beat's next drain sends it, once."""
     time_machine.move_to(EXPIRES + dt.timedelta(minutes=1), tick=False)
-    grants_expire_due()  # its on-commit mail is dropped: nothing captures it
+    grants_expire_due()  # its on-commit kick is dropped: nothing captures it
     assert mail.outbox == []
-    time_machine.move_to(EXPIRES + dt.timedelta(minutes=30), tick=False)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert expire_grants.delay().get() == 0
+    time_machine.move_to(EXPIRES + dt.timedelta(days=30), tick=False)  # never too old to send
+    outbox_deliver.delay().get()
     assert len(mail.outbox) == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        expire_grants.delay().get()
+    outbox_deliver.delay().get()
     assert len(mail.outbox) == 1
 
 

@@ -1,0 +1,166 @@
+"""A backlog of expiry notices through the outbox: how long until every one is delivered.
+
+    python bench/mail_outbox.py [--grants 40000] [--workers 1] [--smtp]
+
+N grants (one account each, each with an Owner) are overdue at once. The expiry sweep
+expires them and writes one outbox row per grant in the same statements; then `--workers`
+drains (threads, each on its own database connection, like worker processes) deliver the
+outbox in batches of OUTBOX_BATCH_SIZE to Django's in-memory mail backend, which costs what
+rendering and bookkeeping cost and leaves out the mail server — or, with `--smtp`, over real
+SMTP to a local aiosmtpd server that accepts and counts every mail. Prints each phase's time
+and the delivery rate in mails per second.
+"""
+
+import argparse
+import threading
+import time
+
+from common import empty_tables, purge_queued_tasks, setup_django
+
+TABLES = (
+    "outbox_outboxmessage",
+    "remote_access_accessevent",
+    "remote_access_remoteaccessgrant",
+    "remote_access_supportrequest",
+    "accounts_membership",
+    "accounts_account",
+)
+
+
+def make_overdue_grants(count: int) -> None:
+    from django.db import connection
+
+    from accounts.models import User
+
+    empty_tables(*TABLES)
+    owner, _ = User.objects.get_or_create(
+        email="owner@bench.test", defaults={"full_name": "Bench Owner"}
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_account
+                (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
+                 remote_access_disabled_reason)
+            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
+            FROM generate_series(1, %s) AS n
+            """,
+            [count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO accounts_membership (account_id, user_id, role, created_at)
+            SELECT id, %s, 'owner', now() FROM accounts_account
+            """,
+            [owner.pk],
+        )
+        cursor.execute(
+            """
+            INSERT INTO remote_access_remoteaccessgrant
+                (account_id, granted_by_id, granted_at, expires_at, duration, source, status)
+            SELECT id, %s, now() - interval '8 days',
+                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active'
+            FROM accounts_account
+            """,
+            [owner.pk],
+        )
+        cursor.execute("ANALYZE")
+
+
+def drain(workers: int) -> None:
+    from django.db import connection
+
+    from outbox.services import outbox_drain
+
+    def run() -> None:
+        try:
+            outbox_drain()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+class Counter:
+    """An aiosmtpd handler that accepts every mail and counts it."""
+
+    def __init__(self) -> None:
+        self.received = 0
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+        self.received += 1
+        return "250 OK"
+
+
+def start_smtp_server(settings):
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = Counter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return controller, counter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--grants", type=int, default=40_000)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--smtp", action="store_true", help="deliver to a local SMTP server")
+    args = parser.parse_args()
+    setup_django()
+    from django.conf import settings
+    from django.core import mail
+
+    from outbox.models import OutboxMessage
+    from remote_access.services import grants_expire_due
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    smtp = start_smtp_server(settings) if args.smtp else None
+    make_overdue_grants(args.grants)
+
+    started = time.perf_counter()
+    expired = grants_expire_due()
+    swept = time.perf_counter() - started
+    assert expired == args.grants, (expired, args.grants)
+    assert OutboxMessage.objects.filter(kind="access_expired").count() == args.grants
+
+    started = time.perf_counter()
+    drain(args.workers)
+    delivered = time.perf_counter() - started
+    sent = OutboxMessage.objects.filter(status="sent").count()
+    if smtp is not None:
+        controller, counter = smtp
+        controller.stop()
+        assert sent == args.grants == counter.received, (sent, counter.received)
+    else:
+        assert sent == args.grants == len(mail.outbox), (sent, len(mail.outbox))
+        assert len({message.subject for message in mail.outbox}) == args.grants
+
+    print(f"outbox: {args.grants} overdue grants, each expired with one notice written")
+    print(f"outbox: sweep (expiry + outbox rows) {swept:.1f}s")
+    print(
+        f"outbox: delivery {'over SMTP' if smtp else 'in memory'} by {args.workers} worker(s), "
+        f"batches of {settings.OUTBOX_BATCH_SIZE}: "
+        f"{delivered:.1f}s = {args.grants / delivered:.0f} mails/s; "
+        f"all {args.grants} notices out {swept + delivered:.1f}s after the sweep began"
+    )
+    empty_tables(*TABLES)
+    purge_queued_tasks()
+
+
+if __name__ == "__main__":
+    main()
