@@ -62,6 +62,20 @@ def empty_tables(*tables: str) -> None:
         cursor.execute("SET session_replication_role = DEFAULT")
 
 
+def insert_accounts(cursor, count: int) -> None:
+    """`count` accounts named "Bench 1" … in one statement (grants and memberships follow)."""
+    cursor.execute(
+        """
+        INSERT INTO accounts_account
+            (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
+             remote_access_disabled_reason)
+        SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
+        FROM generate_series(1, %s) AS n
+        """,
+        [count],
+    )
+
+
 def ratio_line(name: str, value: float, baseline: float, target: str) -> str:
     ratio = value / baseline
     return f"{name}: {value:.3f}s vs {baseline:.3f}s baseline = {ratio:.2f}x (target {target})"

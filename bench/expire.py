@@ -12,7 +12,7 @@ import statistics
 import time
 import tracemalloc
 
-from common import empty_tables, purge_queued_tasks, ratio_line, setup_django
+from common import empty_tables, insert_accounts, purge_queued_tasks, ratio_line, setup_django
 
 TABLES = (
     "remote_access_accessevent",
@@ -33,16 +33,7 @@ def make_overdue_grants(count: int) -> None:
         email="bench@latchkey.test", defaults={"full_name": "Bench"}
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO accounts_account
-                (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
-                 remote_access_disabled_reason)
-            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [count],
-        )
+        insert_accounts(cursor, count)
         cursor.execute(
             """
             INSERT INTO remote_access_remoteaccessgrant

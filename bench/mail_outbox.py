@@ -15,7 +15,7 @@ import argparse
 import threading
 import time
 
-from common import empty_tables, purge_queued_tasks, setup_django
+from common import empty_tables, insert_accounts, purge_queued_tasks, setup_django
 
 TABLES = (
     "outbox_outboxmessage",
@@ -37,16 +37,7 @@ def make_overdue_grants(count: int) -> None:
         email="owner@bench.test", defaults={"full_name": "Bench Owner"}
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO accounts_account
-                (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
-                 remote_access_disabled_reason)
-            SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [count],
-        )
+        insert_accounts(cursor, count)
         cursor.execute(
             """
             INSERT INTO accounts_membership (account_id, user_id, role, created_at)
