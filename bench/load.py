@@ -1,12 +1,20 @@
-"""Load test on loopback: the Security tab against a bare Django view, same server.
+"""Load test on loopback: the Security tab against fair baselines, same server (DESIGN §8).
 
-    python bench/load.py [--seconds 10] [--connections 50]
+    python bench/load.py [--slice 3] [--rounds 6] [--connections 50]
 
-Starts gunicorn with the production settings on the benchmark's PostgreSQL database, then
-runs Debian's `wrk` (apt-get install wrk) against /healthz (a view that touches nothing) and
-against /settings/security/ as a signed-in Owner (the session cookie is carried by a Lua
-script). Prints requests per second of each, their ratio (target >= 0.5), p50 and p99
-latency, and the errors (target 0). Traffic goes to 127.0.0.1 only, bounded in time.
+Starts gunicorn with the production settings (plus the benchmark's URL conf, bench/urls.py)
+on the benchmark's PostgreSQL database, then runs Debian's `wrk` (apt-get install wrk)
+against three pages, interleaved in short slices A/B/C/A/B/C… so that the machine's noise
+falls on all of them alike:
+
+- the **fair baseline**: /bench/empty/, a signed-in page extending base.html with an empty
+  body, same middleware, same Owner (the session cookie is carried by a Lua script);
+- the **Security tab** (/settings/security/) as that Owner, with 1,000 history events;
+- the **floor**: /healthz without a cookie (answers before any middleware).
+
+Prints the median requests per second of each over the rounds and the spread, and the two
+ratios with their targets: Security tab / baseline >= 0.8, baseline / floor >= 0.3. Errors
+must be 0. Traffic goes to 127.0.0.1 only, bounded in time.
 """
 
 import argparse
@@ -14,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,7 +58,7 @@ def start_gunicorn() -> subprocess.Popen:
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "ALLOWED_HOSTS": "127.0.0.1",
         "REDIS_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/14"),
         "EMAIL_URL": "dummymail://",
@@ -133,9 +142,45 @@ def run_wrk(path: str, cookie: str, seconds: int, connections: int) -> dict:
     }
 
 
+PAGES = {
+    "baseline": ("/bench/empty/", True),
+    "security": ("/settings/security/", True),
+    "floor": ("/healthz", False),
+}
+
+
+def interleaved(cookie: str, *, rounds: int, seconds: int, connections: int) -> dict:
+    """wrk on each page in turn, `rounds` times; per page the list of results."""
+    results: dict[str, list[dict]] = {name: [] for name in PAGES}
+    for _round in range(rounds):
+        for name, (path, signed_in) in PAGES.items():
+            results[name].append(run_wrk(path, cookie if signed_in else "", seconds, connections))
+    return results
+
+
+def summary(results: dict) -> dict:
+    medians = {name: statistics.median(r["rps"] for r in runs) for name, runs in results.items()}
+    spread = {
+        name: (min(r["rps"] for r in runs), max(r["rps"] for r in runs))
+        for name, runs in results.items()
+    }
+    errors = sum(r["errors"] for runs in results.values() for r in runs)
+    return {"median": medians, "spread": spread, "errors": errors}
+
+
+def check_signed_in(cookie: str) -> None:
+    for path in ("/settings/security/", "/bench/empty/"):
+        probe = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", headers={"Cookie": cookie})
+        with urllib.request.urlopen(probe, timeout=10) as response:  # noqa: S310 - loopback
+            assert response.status == 200, path
+            assert "Acme" in response.read().decode(), "the load test must see the signed-in page"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--slice", type=int, default=3, help="seconds per wrk slice")
+    parser.add_argument("--rounds", type=int, default=6, help="slices per page and run")
+    parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -145,30 +190,39 @@ def main() -> None:
     setup_django()
     cookie = signed_in_owner_cookie()
     server = start_gunicorn()
+    runs = []
     try:
-        probe = urllib.request.Request(
-            f"http://127.0.0.1:{PORT}/settings/security/", headers={"Cookie": cookie}
-        )
-        with urllib.request.urlopen(probe, timeout=10) as response:  # noqa: S310 - loopback
-            body = response.read().decode()
-            assert response.status == 200
-            assert "Olivia" in body, "the load test must see the signed-in page"
-        # The baseline carries no cookie: a bare view, no session, no account.
-        bare = run_wrk("/healthz", "", args.seconds, args.connections)
-        page = run_wrk("/settings/security/", cookie, args.seconds, args.connections)
+        check_signed_in(cookie)
+        for _run in range(args.runs):
+            results = interleaved(
+                cookie, rounds=args.rounds, seconds=args.slice, connections=args.connections
+            )
+            runs.append(summary(results))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    for name, result in (("bare view /healthz", bare), ("security tab", page)):
-        print(
-            f"load: {name}: {result['rps']:.0f} req/s, p50 {result['p50']:.1f} ms, "
-            f"p99 {result['p99']:.1f} ms, errors {result['errors']}"
-        )
+    for number, run in enumerate(runs, 1):
+        for name in PAGES:
+            low, high = run["spread"][name]
+            print(
+                f"load: run {number}: {name} {PAGES[name][0]}: median {run['median'][name]:.0f} "
+                f"req/s (slices {low:.0f}-{high:.0f}), errors so far {run['errors']}"
+            )
+    security = [run["median"]["security"] / run["median"]["baseline"] for run in runs]
+    baseline = [run["median"]["baseline"] / run["median"]["floor"] for run in runs]
+    print(ratio_row("Security tab / signed-in empty page", security, 0.8))
+    print(ratio_row("signed-in empty page / /healthz without a cookie", baseline, 0.3))
     print(
-        f"load: security tab / bare view = {page['rps'] / bare['rps']:.2f} (target >= 0.5), "
-        f"{args.connections} connections, {args.seconds}s each, 2 gunicorn workers x 8 threads"
+        f"load: {args.connections} connections, {args.rounds} x {args.slice}s slices per page "
+        "and run, interleaved; 2 gunicorn workers x 8 threads"
     )
     empty_tables(*SHOP_TABLES)
+
+
+def ratio_row(name: str, ratios: list[float], target: float) -> str:
+    held = "held" if min(ratios) >= target else "MISSED"
+    values = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    return f"load: {name} = {values} (target >= {target}): {held}"
 
 
 if __name__ == "__main__":
