@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.errors import ApplicationError
 
-from ..authorization import describe_action, requires
+from ..authorization import describe_action, render_refusal, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
 from ..http import show_error
 from ..models import Invitation, Membership
@@ -18,8 +18,10 @@ from ..services import (
     invitation_revoke,
     member_change_role,
     member_remove,
+    mfa_reset_allowed,
     mfa_reset_member,
 )
+from ..services.mfa import ONLY_OWNERS_RESET_OWNERS
 
 
 def _team_page(request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200):
@@ -163,6 +165,8 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
     membership = _member(request, member_id)
+    if not mfa_reset_allowed(actor=request.latchkey.actor, membership=membership):
+        return render_refusal(request, ONLY_OWNERS_RESET_OWNERS)
     if request.method == "POST":
         mfa_reset_member(
             account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
