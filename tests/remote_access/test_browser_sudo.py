@@ -70,3 +70,29 @@ def test_grant_30_days__confirm_password__keyboard_only_at_390_px(page):
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     grant = RemoteAccessGrant.objects.get()
     assert (grant.status, grant.duration) == ("active", "30d")
+
+
+def test_new_pages__no_serious_accessibility_violation(browser, live_server):
+    """The sudo prompt, the profile and the first step of setting up two-factor, by axe-core."""
+    from tests.test_journey import assert_accessible
+
+    account = AccountFactory(name="Acme Store", timezone="America/New_York")
+    MembershipFactory(account=account, role=Role.OWNER, user__email="owner@acme.test")
+    # bypass_csp lets the test inject axe-core; the site's own pages keep their CSP.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    browser_login(page, "owner@acme.test", PASSWORD)
+    for url in ("/profile/", "/profile/two-factor/"):
+        page.goto(url)
+        assert_accessible(page, url)
+    sudo_lapsed(page)
+    page.goto("/settings/billing/change/pro/")
+    page.get_by_role("button", name="Upgrade").click()
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    assert_accessible(page, "sudo prompt")
+    page.get_by_label("Your password").fill("wrong")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("That is not your password.")).to_be_visible()
+    assert_accessible(page, "sudo prompt with an error")
+    context.close()
