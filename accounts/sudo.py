@@ -110,6 +110,8 @@ def sudo_required(
             if context_of(request).visit is not None:
                 return render_refusal(request, SUDO_NOT_FOR_REPRESENTATIVES)
             submitted = _prompt_submitted(request)
+            # Error reports leave the password out (what sensitive_post_parameters does).
+            request.sensitive_post_parameters = [f"{PREFIX}-password"]
             if sudo_active(request) and not submitted:
                 return view(request, *args, **kwargs)
             code = accept_code and user_has_mfa(user=request.user)

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -91,6 +92,7 @@ def _recovery_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse
 @own_sign_in
 @require_http_methods(["GET", "POST"])
 @never_cache
+@sensitive_post_parameters("current-password")
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     """Set up (or replace) the authenticator app: first who one is, then the new app's code."""
     ticket = request.session.get(MFA_SETUP_TICKET)
@@ -167,6 +169,7 @@ def mfa_recovery_codes(request: HttpRequest) -> HttpResponse:
 
 @own_sign_in
 @require_http_methods(["POST"])
+@sensitive_post_parameters("sessions-password")
 def sessions_end_others(request: HttpRequest) -> HttpResponse:
     """Sign out of every other browser, for the password or a current code."""
     form = IdentityForm(request.POST, code=user_has_mfa(user=request.user), prefix="sessions")

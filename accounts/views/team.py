@@ -168,14 +168,20 @@ def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
     if not mfa_reset_allowed(actor=request.latchkey.actor, membership=membership):
         return render_refusal(request, ONLY_OWNERS_RESET_OWNERS)
     if request.method == "POST":
-        mfa_reset_member(
-            account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
-        )
-        messages.success(
-            request,
-            _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
-            % {"name": membership.user.full_name},
-        )
+        try:
+            mfa_reset_member(
+                account=request.latchkey.account,
+                actor=request.latchkey.actor,
+                member_id=membership.pk,
+            )
+        except ApplicationError as error:  # their role changed meanwhile
+            show_error(request, error)
+        else:
+            messages.success(
+                request,
+                _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
+                % {"name": membership.user.full_name},
+            )
         return redirect("accounts:settings_team")
     return _confirm_page(
         request,
