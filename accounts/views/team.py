@@ -161,6 +161,22 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
+def _reset_mfa(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
+        mfa_reset_member(
+            account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
+        )
+    except ApplicationError as error:  # they became an Owner meanwhile
+        show_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
+            % {"name": membership.user.full_name},
+        )
+    return redirect("accounts:settings_team")
+
+
 @requires(Capability.RESET_MFA)
 @require_http_methods(["GET", "POST"])
 def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
@@ -168,21 +184,7 @@ def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
     if not mfa_reset_allowed(actor=request.latchkey.actor, membership=membership):
         return render_refusal(request, ONLY_OWNERS_RESET_OWNERS)
     if request.method == "POST":
-        try:
-            mfa_reset_member(
-                account=request.latchkey.account,
-                actor=request.latchkey.actor,
-                member_id=membership.pk,
-            )
-        except ApplicationError as error:  # their role changed meanwhile
-            show_error(request, error)
-        else:
-            messages.success(
-                request,
-                _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
-                % {"name": membership.user.full_name},
-            )
-        return redirect("accounts:settings_team")
+        return _reset_mfa(request, membership)
     return _confirm_page(
         request,
         membership,

@@ -66,3 +66,8 @@ def test_representative__refused_own_profile_pages_and_recorded(
 
 def test_staff_outside_a_visit__reach_their_profile(support_staff, client_for):
     assert client_for(support_staff).get(reverse("accounts:profile")).status_code == 200
+
+
+def test_representative__sees_no_link_to_their_profile(rep_client):
+    for url in ("/", reverse("accounts:settings_team")):
+        assert reverse("accounts:profile") not in rep_client.get(url).content.decode()
