@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -21,7 +22,7 @@ from accounts.sudo import sudo_required
 from .forms import ContactSupportForm, GrantPeriodForm
 from .middleware import leave_account
 from .models import RemoteAccessGrant, RepresentativeSession
-from .periods import grant_is_long
+from .periods import SUDO_GRANT_DAYS, grant_is_long
 from .selectors import (
     access_history_page,
     access_history_rows,
@@ -40,7 +41,9 @@ ACCESS_SAVED = gettext_lazy("Support access saved.")
 # Granting and removing are deliberate acts; a burst of them is a script or a stuck button.
 REMOTE_ACCESS_POSTS_PER_MINUTE = 10
 ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer enter your account.")
-LONG_GRANT_ACTION = gettext_lazy("give support access for more than 7 days")
+LONG_GRANT_ACTION = format_lazy(
+    gettext_lazy("give support access for more than {days} days"), days=SUDO_GRANT_DAYS
+)
 
 
 def _security_url() -> str:
