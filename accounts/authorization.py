@@ -4,7 +4,9 @@ Every view of the merchant site declares who may reach it, with exactly one of:
 - `@requires(capability, unsafe=...)`: a member (or representative) of the current account
   whose actor has `capability`, and `unsafe` as well for POST and other unsafe methods;
 - `@no_account`: anyone signed in, whatever their account (one's own profile, switching);
-- `@public`: anyone, signed in or not (signing in, accepting an invitation).
+- `@public`: anyone, signed in or not (signing in, accepting an invitation);
+- `@own_sign_in`: anyone signed in, acting as themselves (one's profile, two-factor and
+  sessions); never a support representative during a visit.
 
 The declaration is kept on the view as `view.access` (a `ViewAccess`), which the tests walk.
 """
@@ -28,6 +30,10 @@ from .models import Account
 from .roles import Capability
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+OWN_SIGN_IN_DURING_VISIT = _(
+    "Support representatives can't open their own profile or change their own sign-in "
+    "during a support visit. Exit the visit first, then come back here from admin."
+)
 MFA_REQUIRED = _(
     "This account requires two-factor sign-in. Set it up with your authenticator app to go on."
 )
@@ -113,6 +119,23 @@ def requires(capability: Capability, *, unsafe: Capability | None = None) -> Cal
 def no_account(view: Callable) -> Callable:
     """Signed in is enough: the view belongs to the person, not to an account."""
     return _declare(login_required(view), ViewAccess())
+
+
+def own_sign_in(view: Callable) -> Callable:
+    """Signed in, acting as oneself: the view belongs to the person (their profile, their
+    second factor, their sessions), not to an account. A representative during a support visit
+    is refused and the refusal recorded, as for a restricted action: the browser of a visit
+    must never be able to change the staff user's own sign-in."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        actor = context_of(request).actor
+        if actor is not None and not actor.can(Capability.CHANGE_OWN_SIGN_IN):
+            actor.record_refusal(Capability.CHANGE_OWN_SIGN_IN)
+            return render_refusal(request, OWN_SIGN_IN_DURING_VISIT)
+        return view(request, *args, **kwargs)
+
+    return _declare(login_required(guarded), ViewAccess(capability=Capability.CHANGE_OWN_SIGN_IN))
 
 
 def public(view: Callable) -> Callable:

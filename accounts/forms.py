@@ -149,6 +149,43 @@ class CodeForm(forms.Form):
     )
 
 
+class IdentityForm(forms.Form):
+    """Proof that the person at the keyboard is the signed-in user: the password, a code from
+    the authenticator app (or a recovery code), or either, as the caller asks. The fields are
+    optional here; the service says which one was needed (mfa.identity_verify,
+    mfa.mfa_setup_begin)."""
+
+    def __init__(self, *args, password: bool = True, code: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if password:
+            self.fields["password"] = forms.CharField(
+                label=_("Your password"),
+                required=False,
+                strip=False,
+                max_length=4096,
+                widget=forms.PasswordInput(
+                    attrs={"autocomplete": "current-password", "autofocus": True}
+                ),
+            )
+        if code:
+            self.fields["code"] = forms.CharField(
+                label=_("Code from your authenticator app") if password else _("Current code"),
+                required=False,
+                max_length=32,
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "one-time-code", "autofocus": not password}
+                ),
+                help_text=_("Or one of your recovery codes."),
+            )
+
+    def identity_fields(self) -> dict[str, str]:
+        """What the services take: `password` and `token` (the code), empty when not asked."""
+        return {
+            "password": self.cleaned_data.get("password", ""),
+            "token": self.cleaned_data.get("code", ""),
+        }
+
+
 class ApiKeyForm(forms.Form):
     label = forms.CharField(
         label=_("Label"),

@@ -1,5 +1,7 @@
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,12 +49,33 @@ class CurrentAccountMiddleware:
 
 
 AUTHENTICATED_AT = "authenticated_at"
-STAFF_LAST_SEEN = "staff_last_seen"
+# The session key is still named for staff, who had the only timeout once: renaming it would
+# sign every staff user out at deploy.
+LAST_SEEN = "staff_last_seen"
+STAFF_LAST_SEEN = LAST_SEEN
+SESSION_EXPIRED = _("You were signed out after a long time away, to keep your account safe.")
 
 
-class StaffSessionTimeoutMiddleware:
-    """Staff sessions end after STAFF_SESSION_IDLE without a request, and STAFF_SESSION_MAX
-    after sign-in, whatever they do. Merchant sessions keep Django's usual lifetime."""
+@dataclass(frozen=True)
+class SessionLimits:
+    idle: timedelta  # without a request
+    max: timedelta  # after signing in, however busy
+    message: str
+
+
+def session_limits(user) -> SessionLimits:
+    """Staff have short limits; everyone else Django-session-sized ones (settings)."""
+    if user.is_staff:
+        return SessionLimits(
+            settings.STAFF_SESSION_IDLE, settings.STAFF_SESSION_MAX, STAFF_SESSION_EXPIRED
+        )
+    return SessionLimits(settings.SESSION_IDLE, settings.SESSION_MAX, SESSION_EXPIRED)
+
+
+class SessionTimeoutMiddleware:
+    """A signed-in session ends after its idle limit without a request, and after its absolute
+    limit since sign-in whatever the person does: one middleware, two sets of limits
+    (`session_limits`). A session that predates these limits starts its clocks now."""
 
     # Write the last-seen time at most this often: not a session save on every request.
     TOUCH_EVERY = 60
@@ -61,17 +84,16 @@ class StaffSessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated and user.is_staff:
+        if request.user.is_authenticated:
+            limits = session_limits(request.user)
             now = time.time()
-            last_seen = request.session.get(STAFF_LAST_SEEN, now)
-            signed_in = request.session.get(AUTHENTICATED_AT, now)
-            idle = now - last_seen > settings.STAFF_SESSION_IDLE.total_seconds()
-            too_long = now - signed_in > settings.STAFF_SESSION_MAX.total_seconds()
+            session = request.session
+            idle = now - session.setdefault(LAST_SEEN, now) > limits.idle.total_seconds()
+            too_long = now - session.setdefault(AUTHENTICATED_AT, now) > limits.max.total_seconds()
             if idle or too_long:
                 logout(request)
-                messages.info(request, STAFF_SESSION_EXPIRED)
+                messages.info(request, limits.message)
                 return redirect_to_login(request.get_full_path())
-            if now - request.session.get(STAFF_LAST_SEEN, 0) > self.TOUCH_EVERY:
-                request.session[STAFF_LAST_SEEN] = now
+            if now - session[LAST_SEEN] > self.TOUCH_EVERY:
+                session[LAST_SEEN] = now
         return self.get_response(request)

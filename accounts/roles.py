@@ -28,9 +28,14 @@ class Capability(models.TextChoices):
     SET_MFA_POLICY = "set_mfa_policy", _("change whether two-factor sign-in is required")
     DELETE_ACCOUNT = "delete_account", _("delete the account")
     TRANSFER_OWNERSHIP = "transfer_ownership", _("change the account's owner")
+    # Not of an account: one's own profile and sign-in (two-factor, sessions). Every member
+    # has it; a support representative does not (see authorization.own_sign_in).
+    CHANGE_OWN_SIGN_IN = "change_own_sign_in", _("open their own profile or change their sign-in")
 
 
-_EVERYONE = frozenset({Capability.VIEW_ACCOUNT, Capability.CONTACT_SUPPORT})
+_EVERYONE = frozenset(
+    {Capability.VIEW_ACCOUNT, Capability.CONTACT_SUPPORT, Capability.CHANGE_OWN_SIGN_IN}
+)
 _ADMIN = _EVERYONE | {
     Capability.EDIT_SETTINGS,
     Capability.EDIT_SEGMENTS,

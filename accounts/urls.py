@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, billing, general, integrations, password_reset, team
+from .views import auth, billing, general, integrations, password_reset, profile, team
 
 app_name = "accounts"
 
@@ -52,9 +52,19 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation_accept"),
-    path("profile/", auth.profile, name="profile"),
-    path("profile/two-factor/", auth.mfa_setup, name="mfa_setup"),
-    path("profile/two-factor/off/", auth.mfa_turn_off, name="mfa_turn_off"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/two-factor/", profile.mfa_setup, name="mfa_setup"),
+    path("profile/two-factor/off/", profile.mfa_turn_off, name="mfa_turn_off"),
+    path(
+        "profile/two-factor/recovery-codes/",
+        profile.mfa_recovery_codes,
+        name="mfa_recovery_codes",
+    ),
+    path(
+        "profile/sessions/sign-out-others/",
+        profile.sessions_end_others,
+        name="sessions_end_others",
+    ),
     path("accounts/login/", auth.SignInView.as_view(), name="login"),
     path("accounts/login/code/", auth.login_verify, name="login_verify"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -22,6 +22,9 @@ REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
         Capability.SET_MFA_POLICY,
         Capability.DELETE_ACCOUNT,
         Capability.TRANSFER_OWNERSHIP,
+        # The staff user's own profile and second factor, from inside a merchant's account:
+        # whoever holds the visit's browser must not take over the staff account.
+        Capability.CHANGE_OWN_SIGN_IN,
     }
 )
 REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = (

@@ -55,3 +55,15 @@ def expires_at_for(
         midnight = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time.min, account.tzinfo)
         return midnight.astimezone(dt.UTC)
     return now + dt.timedelta(days=DURATION_DAYS[Duration(duration)])
+
+
+# Granting access for longer than this asks for the password again (sudo mode, accounts/sudo.py).
+SUDO_GRANT_DAYS = 7
+
+
+def grant_is_long(
+    *, account: Account, duration: str, now: dt.datetime, last_day: dt.date | None = None
+) -> bool:
+    """A grant saved now would last more than SUDO_GRANT_DAYS."""
+    expires_at = expires_at_for(account=account, duration=duration, now=now, last_day=last_day)
+    return expires_at - now > dt.timedelta(days=SUDO_GRANT_DAYS)

@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -16,10 +17,12 @@ from accounts.errors import ApplicationError
 from accounts.http import show_error
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
+from accounts.sudo import sudo_required
 
 from .forms import ContactSupportForm, GrantPeriodForm
 from .middleware import leave_account
 from .models import RemoteAccessGrant, RepresentativeSession
+from .periods import SUDO_GRANT_DAYS, grant_is_long
 from .selectors import (
     access_history_page,
     access_history_rows,
@@ -38,6 +41,9 @@ ACCESS_SAVED = gettext_lazy("Support access saved.")
 # Granting and removing are deliberate acts; a burst of them is a script or a stuck button.
 REMOTE_ACCESS_POSTS_PER_MINUTE = 10
 ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer enter your account.")
+LONG_GRANT_ACTION = format_lazy(
+    gettext_lazy("give support access for more than {days} days"), days=SUDO_GRANT_DAYS
+)
 
 
 def _security_url() -> str:
@@ -55,9 +61,24 @@ def _bound(request: HttpRequest):
     return request.POST if request.method == "POST" else None
 
 
+def _long_grant(request: HttpRequest) -> bool:
+    """The POST grants access for more than a week (and could be saved): sudo mode first."""
+    account, now = request.latchkey.account, timezone.now()
+    form = GrantPeriodForm(request.POST, account=account, now=now)
+    # Who may not grant at all is refused by the view itself, with that reason, and recorded.
+    may_grant = request.latchkey.actor.can(Capability.MANAGE_REMOTE_ACCESS)
+    if not may_grant or account.remote_access_disabled or not form.is_valid():
+        return False
+    data = form.cleaned_data
+    return grant_is_long(
+        account=account, duration=data["duration"], now=now, last_day=data["last_day"]
+    )
+
+
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.MANAGE_REMOTE_ACCESS)
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+@sudo_required(LONG_GRANT_ACTION, when=_long_grant)
 def security(request: HttpRequest) -> HttpResponse:
     account = request.latchkey.account
     if request.method == "POST" and account.remote_access_disabled:
@@ -145,6 +166,7 @@ def grant_access_link(request: HttpRequest) -> HttpResponse:
 @requires(Capability.CONTACT_SUPPORT)
 @require_http_methods(["GET", "POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+@sudo_required(LONG_GRANT_ACTION, when=_long_grant)
 def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.latchkey.account, request.latchkey.actor
     grant = live_grant(account=account)

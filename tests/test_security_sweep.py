@@ -125,12 +125,12 @@ ADMIN_VIEWS = [
 
 @pytest.mark.parametrize(("name", "method"), ADMIN_VIEWS)
 def test_admin_remote_access_views_refused_to_staff_without_permission(
-    name, method, samples, client, account
+    name, method, samples, client_for, account
 ):
     from tests.accounts.factories import StaffUserFactory
     from tests.conftest import with_authenticator
 
-    client.force_login(with_authenticator(StaffUserFactory()))
+    client = client_for(with_authenticator(StaffUserFactory()))
     args = [account.pk] if "account_" in name else []
     before = snapshot()
     response = getattr(client, method)(
@@ -191,6 +191,7 @@ def test_no_secret_reaches_logs_or_history(
     )
     client = Client()
     client.post(reverse("accounts:login"), {"username": owner.email, "password": PASSWORD})
+    client.post(reverse("accounts:mfa_setup"), {"current-password": PASSWORD})
     secret = client.get(reverse("accounts:mfa_setup")).context["secret"]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("remote_access:security"), {"duration": "7d"})

@@ -25,13 +25,19 @@ SERVICE_MODULES = ["audience.services", "audience.importing"]
 # Functions with no caller to check, and why. Keep the reason honest: this list is read.
 NO_CALLER = {
     # The person acting on themselves: the signed-in user is the only possible caller.
-    "accounts.services.mfa.mfa_confirm": "one's own two-factor; the user is the caller",
+    "accounts.services.mfa.mfa_confirm": "one's own two-factor; needs a ticket from setup_begin",
     "accounts.services.mfa.mfa_disable": "one's own two-factor; needs a current code",
-    "accounts.services.mfa.recovery_codes_renew": "one's own recovery codes",
+    "accounts.services.mfa.mfa_setup_begin": "one's own two-factor; needs the current factor",
+    "accounts.services.mfa.recovery_codes_renew": "one's own recovery codes; needs a code",
+    "accounts.services.mfa.user_sessions_end_others": "one's own sessions; password or code",
     "accounts.services.mfa.mfa_match": "checks a code; changes only django-otp's throttle",
+    "accounts.services.mfa.password_check": "checks a password; changes only a counter",
+    "accounts.services.mfa.identity_verify": "checks a password or code; changes nothing",
+    "accounts.services.mfa.security_mail_send": "mails the user about their own sign-in",
     "accounts.services.team.invitation_accept": "the single-use invitation token is the check",
     # Reads and pure helpers: they change nothing.
-    "accounts.services.mfa.totp_key_new": "pure",
+    "accounts.services.mfa.mfa_setup_key": "reads a signed ticket",
+    "accounts.services.mfa.mfa_reset_allowed": "pure rule; mfa_reset_member applies it",
     "accounts.services.mfa.totp_device_preview": "unsaved device; changes nothing",
     "accounts.services.mfa.totp_secret": "pure",
     "accounts.services.mfa.confirmed_devices": "read",

@@ -1,15 +1,19 @@
 """Writes for accounts: import services from here."""
 
 from .mfa import (
+    identity_verify,
     mfa_confirm,
     mfa_disable,
     mfa_match,
+    mfa_reset_allowed,
     mfa_reset_member,
+    mfa_setup_begin,
+    mfa_setup_key,
     recovery_codes_renew,
     totp_device_preview,
-    totp_key_new,
     totp_secret,
     user_has_mfa,
+    user_sessions_end_others,
 )
 from .settings import account_update_settings
 from .team import (
@@ -26,6 +30,7 @@ from .team import (
 __all__ = [
     "account_set_mfa_policy",
     "account_update_settings",
+    "identity_verify",
     "invitation_accept",
     "invitation_create",
     "invitation_for_token",
@@ -35,11 +40,14 @@ __all__ = [
     "mfa_confirm",
     "mfa_disable",
     "mfa_match",
+    "mfa_reset_allowed",
     "mfa_reset_member",
+    "mfa_setup_begin",
+    "mfa_setup_key",
     "recovery_codes_renew",
     "team_event_record",
     "totp_device_preview",
-    "totp_key_new",
     "totp_secret",
     "user_has_mfa",
+    "user_sessions_end_others",
 ]

@@ -1,11 +1,8 @@
-"""Signing in (password, then a code when two-factor is on), invitations, and the profile."""
+"""Signing in (password, then a code when two-factor is on) and invitations. The profile is
+in views/profile.py."""
 
-import base64
-import io
 import time
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import LoginView
@@ -20,7 +17,7 @@ from django_otp import login as otp_login
 
 from accounts.errors import ApplicationError
 
-from ..authorization import no_account, public
+from ..authorization import public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
 from ..http import client_ip, safe_next_url, show_error
 from ..middleware import SESSION_ACCOUNT_KEY
@@ -29,12 +26,7 @@ from ..ratelimit import attempts, record_attempt, reset_attempts
 from ..services import (
     invitation_accept,
     invitation_for_token,
-    mfa_confirm,
-    mfa_disable,
     mfa_match,
-    totp_device_preview,
-    totp_key_new,
-    totp_secret,
     user_has_mfa,
 )
 
@@ -179,68 +171,3 @@ def _joined(request: HttpRequest, membership, *, new_user: bool) -> HttpResponse
     welcome = _("Welcome to %(account)s.") % {"account": membership.account.name}
     messages.success(request, welcome)
     return redirect("accounts:home")
-
-
-# --- the profile: one's own two-factor sign-in ------------------------------------------------
-
-
-def _qr_data_uri(device) -> str:
-    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-@no_account
-@require_http_methods(["GET"])
-def profile(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/profile.html",
-        {"has_mfa": user_has_mfa(user=request.user), "form": CodeForm()},
-    )
-
-
-MFA_SETUP_KEY = "mfa_setup_key"
-
-
-@no_account
-@require_http_methods(["GET", "POST"])
-def mfa_setup(request: HttpRequest) -> HttpResponse:
-    if user_has_mfa(user=request.user) and request.method == "GET":
-        return redirect("accounts:profile")
-    key = request.session.get(MFA_SETUP_KEY)
-    if key is None:
-        key = request.session[MFA_SETUP_KEY] = totp_key_new()
-    form = CodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            device, codes = mfa_confirm(user=request.user, key=key, token=form.cleaned_data["code"])
-        except ApplicationError as error:
-            show_error(request, error, form=form)
-        else:
-            del request.session[MFA_SETUP_KEY]
-            otp_login(request, device)
-            return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
-    device = totp_device_preview(user=request.user, key=key)
-    return render(
-        request,
-        "accounts/mfa_setup.html",
-        {"form": form, "qr": _qr_data_uri(device), "secret": totp_secret(device)},
-        status=400 if form.errors else 200,
-    )
-
-
-@no_account
-@require_http_methods(["POST"])
-def mfa_turn_off(request: HttpRequest) -> HttpResponse:
-    form = CodeForm(request.POST)
-    if form.is_valid():
-        try:
-            mfa_disable(user=request.user, token=form.cleaned_data["code"])
-        except ApplicationError as error:
-            show_error(request, error, form=form)
-        else:
-            messages.success(request, _("Two-factor sign-in is off."))
-            return redirect("accounts:profile")
-    return render(request, "accounts/profile.html", {"has_mfa": True, "form": form}, status=400)

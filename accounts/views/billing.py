@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.errors import ApplicationError
@@ -12,6 +13,9 @@ from ..models import PlanChange
 from ..plans import PLAN_ORDER, PLANS
 from ..roles import Capability
 from ..services.billing import plan_change
+from ..sudo import sudo_required
+
+CHANGE_PLAN_ACTION = gettext_lazy("change the plan")
 
 
 @requires(Capability.VIEW_ACCOUNT)
@@ -33,6 +37,7 @@ def settings_billing(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.CHANGE_PLAN)
 @require_http_methods(["GET", "POST"])
+@sudo_required(CHANGE_PLAN_ACTION)
 def billing_change(request: HttpRequest, plan: str) -> HttpResponse:
     if plan not in PLANS:
         raise Http404

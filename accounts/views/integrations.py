@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -19,6 +20,9 @@ from ..services.integrations import (
     integration_secrets,
     mask,
 )
+from ..sudo import sudo_required
+
+CREATE_API_KEY_ACTION = gettext_lazy("create an API key")
 
 
 def _page(request, *, revealed: dict | None = None, new_key: str = "", form=None, status=200):
@@ -88,6 +92,7 @@ def integration_rotate(request: HttpRequest, integration_id: int) -> HttpRespons
 @requires(Capability.MANAGE_INTEGRATIONS)
 @require_http_methods(["POST"])
 @never_cache
+@sudo_required(CREATE_API_KEY_ACTION)
 def api_key_new(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.errors import ApplicationError
 
-from ..authorization import describe_action, requires
+from ..authorization import describe_action, render_refusal, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
 from ..http import show_error
 from ..models import Invitation, Membership
@@ -19,8 +19,10 @@ from ..services import (
     invitation_revoke,
     member_change_role,
     member_remove,
+    mfa_reset_allowed,
     mfa_reset_member,
 )
+from ..services.mfa import ONLY_OWNERS_RESET_OWNERS
 
 # Each invitation sends a mail: a burst of them is a script, or someone using us to spam.
 INVITATIONS_PER_HOUR = 30
@@ -164,20 +166,30 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-@requires(Capability.RESET_MFA)
-@require_http_methods(["GET", "POST"])
-def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
-    membership = _member(request, member_id)
-    if request.method == "POST":
+def _reset_mfa(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
         mfa_reset_member(
             account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
         )
+    except ApplicationError as error:  # they became an Owner meanwhile
+        show_error(request, error)
+    else:
         messages.success(
             request,
             _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
             % {"name": membership.user.full_name},
         )
-        return redirect("accounts:settings_team")
+    return redirect("accounts:settings_team")
+
+
+@requires(Capability.RESET_MFA)
+@require_http_methods(["GET", "POST"])
+def member_reset_mfa(request: HttpRequest, member_id: int) -> HttpResponse:
+    membership = _member(request, member_id)
+    if not mfa_reset_allowed(actor=request.latchkey.actor, membership=membership):
+        return render_refusal(request, ONLY_OWNERS_RESET_OWNERS)
+    if request.method == "POST":
+        return _reset_mfa(request, membership)
     return _confirm_page(
         request,
         membership,

@@ -31,6 +31,12 @@ FIELD_ENCRYPTION_KEYS = env.list(
 STAFF_SESSION_IDLE = timedelta(minutes=env.int("STAFF_SESSION_IDLE_MINUTES", default=30))
 STAFF_SESSION_MAX = timedelta(hours=env.int("STAFF_SESSION_MAX_HOURS", default=12))
 STAFF_REAUTH_AFTER = timedelta(minutes=env.int("STAFF_REAUTH_AFTER_MINUTES", default=15))
+# Merchant sessions (everyone but staff): idle and absolute limits, as for staff above.
+SESSION_IDLE = timedelta(hours=env.int("SESSION_IDLE_HOURS", default=12))
+SESSION_MAX = timedelta(days=env.int("SESSION_MAX_DAYS", default=14))
+# Sudo mode: risky changes (long grants, two-factor off, API keys, the plan) need the password
+# or a two-factor code entered within this many minutes (accounts/sudo.py).
+SUDO_MINUTES = env.int("SUDO_MINUTES", default=15)
 # However live the grant, a support visit ends after this long.
 REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
     hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)
@@ -42,7 +48,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with a site that needs two-factor sign-in (accounts/admin_site.py).
+    "accounts.admin_apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,7 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "accounts.middleware.StaffSessionTimeoutMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
     "remote_access.middleware.RepresentativeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -151,6 +158,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database, never in the cache: a Redis outage signs nobody out.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# The cookie (and the row clearsessions removes) lasts no longer than the longest session.
+SESSION_COOKIE_AGE = int(SESSION_MAX.total_seconds())
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -83,6 +83,9 @@ def test_mfa__turn_on_with_the_shown_secret_sign_out_and_back_in(page):
     page.get_by_role("button", name="Acme Store").click()
     page.get_by_role("menuitem", name="Your profile").click()
     page.get_by_role("link", name="Turn on two-factor sign-in").click()
+    expect(page.get_by_label("Setup key")).to_have_count(0)  # nothing before the password
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
     expect(
         page.get_by_role("img", name="QR code to add this account to your authenticator app")
     ).to_be_visible()

@@ -26,6 +26,7 @@ from outbox.subjects import subject_line
 from remote_access.models import RemoteAccessGrant
 from remote_access.services import access_grant
 from tests.accounts.factories import StaffUserFactory
+from tests.conftest import verify_two_factor, with_authenticator
 
 Status = OutboxMessage.Status
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
@@ -205,7 +206,7 @@ def test_beat_schedule__drains_the_outbox_every_minute(settings):
 
 
 def test_smtp_refused__retries_with_backoff_then_fails_visibly_and_the_grant_stands(
-    owner_client, settings, closed_port, time_machine, django_capture_on_commit_callbacks
+    owner, client_for, settings, closed_port, time_machine, django_capture_on_commit_callbacks
 ):
     """SMTP pointed at a closed port: the grant is made; its mail is retried after 1, 2, 4
     minutes, then marked failed, shown in admin, and sent again from there once SMTP is back."""
@@ -214,6 +215,7 @@ def test_smtp_refused__retries_with_backoff_then_fails_visibly_and_the_grant_sta
     settings.OUTBOX_MAX_ATTEMPTS = 4
     settings.OUTBOX_RETRY_BASE = dt.timedelta(minutes=1)
     time_machine.move_to(NOW, tick=False)
+    owner_client = client_for(owner)  # signed in at NOW: merchant sessions time out when idle
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(reverse("remote_access:security"), {"duration": "7d"})
     assert response.status_code == 302
@@ -233,8 +235,7 @@ def test_smtp_refused__retries_with_backoff_then_fails_visibly_and_the_grant_sta
     assert (row.status, row.attempts) == (Status.FAILED, 4)
     assert mail.outbox == []
 
-    client = Client()
-    client.force_login(StaffUserFactory(is_superuser=True))
+    client = superuser_client()
     listing = client.get(reverse("admin:outbox_outboxmessage_changelist") + "?status__exact=failed")
     assert "Latchkey support can now access Acme Store" in listing.content.decode()
     assert "ConnectionRefusedError" in listing.content.decode()
@@ -268,9 +269,9 @@ def test_smtp_refused__the_drain_stops_instead_of_waiting_once_per_batch(db, set
     assert OutboxMessage.objects.filter(attempts=0, status=Status.PENDING).count() == 15
 
 
-def test_admin__read_only_and_hides_one_time_links(db, client):
+def test_admin__read_only_and_hides_one_time_links(db):
     row = enqueue(1, confidential=True)
-    client.force_login(StaffUserFactory(is_superuser=True))
+    client = superuser_client()
     detail = client.get(reverse("admin:outbox_outboxmessage_change", args=[row.pk]))
     assert detail.status_code == 200
     assert "Body 1" not in detail.content.decode()
@@ -390,3 +391,12 @@ def test_backlog_of_10000__drains_in_batches_of_at_most_100_on_a_real_worker():
     )
     assert max(batches) <= 100
     assert len(batches) >= 100
+
+
+def superuser_client() -> Client:
+    """A superuser in admin, signed in with two factors (admin asks for them)."""
+    user = with_authenticator(StaffUserFactory(is_superuser=True))
+    client = Client()
+    client.force_login(user)
+    verify_two_factor(client, user)
+    return client

@@ -65,9 +65,10 @@ def test_expire__at_just_before_and_just_after_expiry(
         assert mail.outbox == []
 
 
-def test_expire__access_ends_on_time_without_the_task(grant, owner_client, time_machine):
+def test_expire__access_ends_on_time_without_the_task(grant, owner, owner_client, time_machine):
     """Liveness is the clock's: with beat down, the page shows no access at expires_at."""
     time_machine.move_to(EXPIRES - dt.timedelta(seconds=1), tick=False)
+    owner_client.force_login(owner)  # signed in then: a merchant session ends after idle hours
     assert "Access is on" in owner_client.get(reverse("remote_access:security")).content.decode()
     time_machine.move_to(EXPIRES, tick=False)
     assert "No access" in owner_client.get(reverse("remote_access:security")).content.decode()

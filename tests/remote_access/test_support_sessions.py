@@ -13,6 +13,7 @@ from remote_access.middleware import VISIT_SESSION_KEY
 from remote_access.models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from remote_access.services import access_grant
 from tests.accounts.factories import StaffUserFactory
+from tests.conftest import verify_two_factor, with_authenticator
 from tests.remote_access.factories import GrantFactory, csm_user
 
 EndReason = RepresentativeSession.EndReason
@@ -103,7 +104,7 @@ def test_enter__unsafe_next_is_ignored(staff_client, account, live):
 @pytest.mark.parametrize(
     ("case", "status", "message"),
     [
-        ("not_staff", 302, None),
+        ("not_staff", 403, None),
         ("no_permission", 403, "permission to enter merchant accounts"),
         ("no_grant", 403, "has not granted access"),
         ("grant_past_expiry", 403, "has not granted access"),
@@ -123,7 +124,7 @@ def test_enter__refused_with_reason_and_nothing_written(
     if case == "not_staff":
         client = client_for(owner)
     elif case == "no_permission":
-        client = client_for(StaffUserFactory())
+        client = client_for(with_authenticator(StaffUserFactory()))
     elif case == "no_grant":
         grant.status = RemoteAccessGrant.Status.REVOKED
         grant.save()
@@ -335,6 +336,7 @@ def test_disable__csm_turns_off_revoking_and_ending_sessions(
 ):
     csm_client = Client()
     csm_client.force_login(csm)
+    verify_two_factor(csm_client, csm)
     url = reverse("admin:accounts_account_disable_remote_access", args=[account.pk])
     assert csm_client.post(url, {"reason": ""}).status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
@@ -412,8 +414,9 @@ def test_admin_account_page__enter_button_only_where_allowed(
     "model", ["remoteaccessgrant", "representativesession", "accessevent", "supportrequest"]
 )
 def test_admin_history__read_only_even_for_superusers(model, rep_client, client, db):
-    superuser = StaffUserFactory(is_superuser=True)
+    superuser = with_authenticator(StaffUserFactory(is_superuser=True))
     client.force_login(superuser)
+    verify_two_factor(client, superuser)
     assert client.get(reverse(f"admin:remote_access_{model}_changelist")).status_code == 200
     assert client.get(reverse(f"admin:remote_access_{model}_add")).status_code == 403
     obj = {
@@ -429,8 +432,8 @@ def test_admin_history__read_only_even_for_superusers(model, rep_client, client,
         )
 
 
-def test_admin_history__hidden_from_staff_without_permissions(client, db):
-    client.force_login(StaffUserFactory())
+def test_admin_history__hidden_from_staff_without_permissions(client_for, db):
+    client = client_for(with_authenticator(StaffUserFactory()))
     for model in ("remoteaccessgrant", "representativesession", "accessevent", "supportrequest"):
         assert client.get(reverse(f"admin:remote_access_{model}_changelist")).status_code == 403
     assert client.get(reverse("admin:accounts_account_changelist")).status_code == 403
