@@ -6,14 +6,15 @@
 1. `remote_access.middleware.RepresentativeMiddleware`, during a support visit: `actor` (a
    representative), `account` and `visit`.
 2. `accounts.middleware.CurrentAccountMiddleware`, otherwise: `actor` (a member),
-   `account`, `mfa_setup_required`.
+   `account`, `mfa_setup_required`, and `memberships` (for the account menu), all from one
+   query.
 
 Views read it and add two things for the audit of a representative's POST:
 `action_summary` (what the change did, in plain words) and `audited` (False for a request that
 writes its own history row, such as leaving the account).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
@@ -31,6 +32,8 @@ class RequestContext:
     # loosely because accounts never imports remote_access.
     visit: Any = None
     mfa_setup_required: bool = False
+    # All of the member's memberships, for the account menu (fetched with the current one).
+    memberships: list = field(default_factory=list)
     action_summary: str | None = None
     audited: bool = True
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .actors import MemberActor
 from .context import context_of
-from .selectors import membership_for_session
+from .selectors import memberships_for_request
 from .services.mfa import user_has_mfa
 
 SESSION_ACCOUNT_KEY = "account_id"
@@ -32,7 +32,7 @@ class CurrentAccountMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         context = context_of(request)
         if context.actor is None and request.user.is_authenticated:
-            membership = membership_for_session(
+            membership, context.memberships = memberships_for_request(
                 user=request.user, account_id=request.session.get(SESSION_ACCOUNT_KEY)
             )
             if membership is not None:

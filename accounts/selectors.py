@@ -5,14 +5,14 @@ from .models import Account, Invitation, Membership, TeamEvent, User
 from .roles import Role
 
 
-def membership_for_session(*, user: User, account_id: int | None) -> Membership | None:
-    """The membership to act in: the one kept in the session, else the user's first."""
-    memberships = Membership.objects.filter(user=user).select_related("account")
-    if account_id is not None:
-        chosen = memberships.filter(account_id=account_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.order_by("account__name", "account_id").first()
+def memberships_for_request(
+    *, user: User, account_id: int | None
+) -> tuple[Membership | None, list[Membership]]:
+    """The membership to act in (the one kept in the session, else the user's first) and all
+    of the user's memberships for the account menu: one query per request for both."""
+    memberships = list(user_memberships(user=user))
+    chosen = next((m for m in memberships if m.account_id == account_id), None)
+    return chosen or (memberships[0] if memberships else None), memberships
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
