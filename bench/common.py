@@ -113,3 +113,37 @@ def shop_with_live_grant():
         duration="7d",
     )
     return account, owner
+
+
+class SmtpCounter:
+    """An aiosmtpd handler that accepts every mail and counts it, by recipients and subject."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.messages: list[tuple[tuple[str, ...], str]] = []
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
+        import email
+
+        subject = email.message_from_bytes(envelope.content).get("Subject", "")
+        self.messages.append((tuple(sorted(envelope.rcpt_tos)), subject))
+        self.received += 1
+        return "250 OK"
+
+
+def counting_smtp_server():
+    """A local SMTP server on a free loopback port: (controller, counter). Stop with
+    `controller.stop()`."""
+    import logging
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every command
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    counter = SmtpCounter()
+    controller = Controller(counter, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, counter

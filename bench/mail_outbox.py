@@ -15,7 +15,13 @@ import argparse
 import threading
 import time
 
-from common import empty_tables, insert_accounts, purge_queued_tasks, setup_django
+from common import (
+    counting_smtp_server,
+    empty_tables,
+    insert_accounts,
+    purge_queued_tasks,
+    setup_django,
+)
 
 TABLES = (
     "outbox_outboxmessage",
@@ -76,30 +82,11 @@ def drain(workers: int) -> None:
         thread.join()
 
 
-class Counter:
-    """An aiosmtpd handler that accepts every mail and counts it."""
-
-    def __init__(self) -> None:
-        self.received = 0
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's name
-        self.received += 1
-        return "250 OK"
-
-
 def start_smtp_server(settings):
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    counter = Counter()
-    controller = Controller(counter, hostname="127.0.0.1", port=port)
-    controller.start()
+    """Point Django's mail at a local counting SMTP server (bench/common.py)."""
+    controller, counter = counting_smtp_server()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     return controller, counter

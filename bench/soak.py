@@ -16,6 +16,9 @@ At the end it waits for beat and the workers to expire every overdue grant, and 
 - one history row per transition: each grant has exactly one start (granted, or replaced
   for the grant that replaced another), each removed grant one "removed", each expired grant
   one "expired", and as many "replaced" rows as replaced grants;
+- every mail owed was sent exactly once: one outbox row per granted, replaced, removed and
+  expired event, none left waiting or failed, and the local SMTP server (aiosmtpd, counting)
+  received exactly one message per row sent;
 - /readyz answers 200 again (the heartbeat went through the restarted Redis).
 It prints the figures and the number of invariant violations (target: 0); exit status 1 if any.
 """
@@ -35,7 +38,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from common import ROOT, SHOP_TABLES, empty_tables, setup_django
+from common import ROOT, SHOP_TABLES, counting_smtp_server, empty_tables, setup_django
 
 sys.path.insert(0, str(ROOT))
 from tests.faults.redis_servers import PrivateRedis, free_port  # noqa: E402
@@ -46,7 +49,7 @@ CSRF = "s" * 32  # any well-formed secret: the same value as cookie and header p
 THREADS = 8
 
 
-def production_env(redis_url: str) -> dict[str, str]:
+def production_env(redis_url: str, smtp_port: int) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     return {
@@ -57,7 +60,7 @@ def production_env(redis_url: str) -> dict[str, str]:
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": SOAK_DATABASE,
         "REDIS_URL": redis_url,
-        "EMAIL_URL": "dummymail://",
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "LOG_LEVEL": "WARNING",
     }
@@ -120,7 +123,7 @@ def make_people(accounts: int, expiring: int, run_seconds: int) -> list[tuple[in
     from accounts.models import Account, Membership, User
     from remote_access.models import RemoteAccessGrant
 
-    empty_tables(*SHOP_TABLES, "health_heartbeat", "django_session")
+    empty_tables(*SHOP_TABLES, "outbox_outboxmessage", "health_heartbeat", "django_session")
     User.objects.filter(email__endswith="@soak.test").delete()
     people = []
     for n in range(accounts):
@@ -170,7 +173,8 @@ def load(port: int, people, deadline: float, counts: collections.Counter, lock) 
                 form = {}
             else:
                 action, path = "grant", "/settings/security/"
-                form = {"duration": random.choice(["1d", "7d", "30d"])}
+                # Up to 7 days: longer grants ask for the password again (sudo mode).
+                form = {"duration": random.choice(["1d", "7d"])}
                 form["current_grant"] = "" if current is None else str(current)
             try:
                 status, _body = request(port, "POST", path, cookie, form)
@@ -219,6 +223,41 @@ def violations() -> list[str]:
     return found
 
 
+# Which outbox kind each history kind owes (remote_access.mail).
+MAIL_FOR_EVENT = {
+    "granted": "access_granted",
+    "replaced": "access_replaced",
+    "removed": "access_removed",
+    "expired": "access_expired",
+}
+
+
+def mail_violations(mailbox) -> list[str]:
+    """Every mail owed was written once and sent once."""
+    from django.db.models import Count
+
+    from outbox.models import OutboxMessage
+    from remote_access.models import AccessEvent
+
+    found = []
+    events = dict(AccessEvent.objects.values_list("kind").annotate(n=Count("id")))
+    rows = dict(OutboxMessage.objects.values_list("kind").annotate(n=Count("id")))
+    for event_kind, mail_kind in MAIL_FOR_EVENT.items():
+        if events.get(event_kind, 0) != rows.get(mail_kind, 0):
+            found.append(
+                f"{events.get(event_kind, 0)} {event_kind} events but "
+                f"{rows.get(mail_kind, 0)} {mail_kind} mails"
+            )
+    statuses = dict(OutboxMessage.objects.values_list("status").annotate(n=Count("id")))
+    print("outbox:", statuses, f"SMTP server received {mailbox.received}")
+    for status in ("pending", "sending", "failed"):
+        if statuses.get(status):
+            found.append(f"{statuses[status]} outbox mails still {status}")
+    if mailbox.received != statuses.get("sent", 0):
+        found.append(f"{statuses.get('sent', 0)} mails sent but {mailbox.received} received")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=120)
@@ -235,11 +274,13 @@ def main() -> None:
     setup_django()
     from django.utils import timezone
 
+    from outbox.models import OutboxMessage
     from remote_access.models import RemoteAccessGrant
 
     people = make_people(args.accounts, args.expiring, args.seconds)
     port = free_port()
-    processes = start_processes(production_env(redis.url), port, folder)
+    smtp, mailbox = counting_smtp_server()
+    processes = start_processes(production_env(redis.url, smtp.port), port, folder)
     counts: collections.Counter = collections.Counter()
     try:
         wait_for_web(port)
@@ -265,6 +306,9 @@ def main() -> None:
         wait_until = time.monotonic() + 180
         while overdue.exists() and time.monotonic() < wait_until:
             time.sleep(2)
+        owed = OutboxMessage.objects.filter(status__in=["pending", "sending"])
+        while owed.exists() and time.monotonic() < wait_until:
+            time.sleep(2)
         ready = (0, b"")
         while time.monotonic() < wait_until:
             ready = request(port, "GET", "/readyz", "")
@@ -280,11 +324,12 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
         redis.stop()
+        smtp.stop()
 
     print("\nrequests:")
     for outcome, number in sorted(counts.items()):
         print(f"  {outcome}: {number}")
-    found = violations()
+    found = violations() + mail_violations(mailbox)
     errors = sum(n for outcome, n in counts.items() if " 5" in outcome or "failed" in outcome)
     if errors:
         found.append(f"{errors} requests answered 5xx or failed")
