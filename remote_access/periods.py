@@ -5,6 +5,7 @@ Durations count from the moment of saving; a custom date is a day in the account
 
 import datetime as dt
 
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
@@ -23,7 +24,9 @@ CUSTOM_DATE_REQUIRED = gettext_lazy(
     "Pick the last day of access, or choose one of the fixed periods."
 )
 CUSTOM_DATE_TOO_SOON = gettext_lazy("Pick a date from tomorrow on; for today only, choose 1 day.")
-CUSTOM_DATE_TOO_LATE = gettext_lazy("Pick a date at most 365 days from today.")
+CUSTOM_DATE_TOO_LATE = format_lazy(
+    gettext_lazy("Pick a date at most {days} days from today."), days=CUSTOM_DATE_MAX_DAYS
+)
 
 
 def account_today(*, account: Account, now: dt.datetime) -> dt.date:

@@ -11,6 +11,7 @@ import base64
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.oath import TOTP
@@ -43,8 +44,12 @@ WRONG_CODE = gettext_lazy(
 )
 TOO_MANY_TRIES = gettext_lazy("Too many wrong codes. Wait a few seconds before trying again.")
 WRONG_PASSWORD = gettext_lazy("That is not your password.")
-TOO_MANY_PASSWORDS = gettext_lazy(
-    "Too many wrong passwords. Wait 15 minutes and try again, or sign out and reset your password."
+TOO_MANY_PASSWORDS = format_lazy(
+    gettext_lazy(
+        "Too many wrong passwords. Wait {minutes} minutes and try again, "
+        "or sign out and reset your password."
+    ),
+    minutes=PASSWORD_LOCKOUT_SECONDS // 60,
 )
 PASSWORD_OR_CODE_NEEDED = gettext_lazy("Enter your password or a code from your authenticator app.")
 PASSWORD_NEEDED = gettext_lazy("Enter your password.")

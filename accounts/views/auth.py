@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -46,8 +47,11 @@ def _safe_next(request: HttpRequest, value: str | None) -> str:
 LOGIN_FAILURES_PER_EMAIL = 5
 LOGIN_FAILURES_PER_IP = 100
 LOGIN_LOCKOUT_SECONDS = 15 * 60
-LOCKED_OUT = gettext_lazy(
-    "Too many failed sign-ins. Wait 15 minutes and try again, or reset your password."
+LOCKED_OUT = format_lazy(
+    gettext_lazy(
+        "Too many failed sign-ins. Wait {minutes} minutes and try again, or reset your password."
+    ),
+    minutes=LOGIN_LOCKOUT_SECONDS // 60,
 )
 
 
