@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.selectors import owners_and_admins
 
-from .models import RemoteAccessGrant
+from .models import AccessEvent, RemoteAccessGrant
 
 SUBJECTS = {
     "granted": "{vendor} support can now access {account}",
@@ -63,3 +63,32 @@ def expiry_notice_send(*, grant_id: int) -> bool:
         if claimed:
             access_change_mail_send(grant_id=grant_id, change="expired")
     return bool(claimed)
+
+
+ASK_SUBJECT = "{name} asks you to grant {vendor} support access to {account}"
+
+
+def access_ask_mail_send(*, event_id: int) -> int:
+    """Mail the Owners and Admins that a teammate asks them to grant support access."""
+    event = (
+        AccessEvent.objects.select_related("account", "actor")
+        .filter(pk=event_id, kind=AccessEvent.Kind.ACCESS_ASKED)
+        .first()
+    )
+    if event is None or event.actor is None:
+        return 0
+    account = event.account
+    recipients = list(owners_and_admins(account=account).values_list("email", flat=True))
+    if not recipients:
+        return 0
+    asker = event.actor.full_name or event.actor.email
+    context = {
+        "account": account,
+        "asker": event.actor,
+        "VENDOR_NAME": settings.VENDOR_NAME,
+        "security_url": settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link"),
+    }
+    text = render_to_string("remote_access/email/access_ask.txt", context)
+    subject = ASK_SUBJECT.format(name=asker, vendor=settings.VENDOR_NAME, account=account.name)
+    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
+    return message.send()

@@ -7,7 +7,7 @@ import smtplib
 
 from celery import shared_task
 
-from .mail import access_change_mail_send, expiry_notice_send
+from .mail import access_ask_mail_send, access_change_mail_send, expiry_notice_send
 from .services import expiry_notices_requeue_owed, expiry_warnings_queue, grants_expire_due
 
 # Mail goes out through an SMTP server that may be briefly away: retry with backoff.
@@ -48,3 +48,8 @@ def send_expiry_notices(*, grant_ids: list[int]) -> None:
 @shared_task(**MAIL_TASK_OPTIONS)
 def send_expiry_warning(*, grant_id: int) -> None:
     access_change_mail_send(grant_id=grant_id, change="expiring")
+
+
+@shared_task(**MAIL_TASK_OPTIONS)
+def send_access_ask_mail(*, event_id: int) -> None:
+    access_ask_mail_send(event_id=event_id)
