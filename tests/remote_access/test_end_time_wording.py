@@ -72,7 +72,8 @@ def test_custom_date__same_words_on_page_history_mail_and_banner(
 def test_fixed_period__shows_the_exact_end_in_the_account_zone():
     zone = "America/New_York"
     end = dt.datetime(2026, 11, 30, 5, 36, tzinfo=dt.UTC)
-    assert end_phrase(expires_at=end, duration="7d", zone=zone) == "until Mon 30 Nov 2026, 00:36 EST"
+    phrase = end_phrase(expires_at=end, duration="7d", zone=zone)
+    assert phrase == "until Mon 30 Nov 2026, 00:36 EST"
 
 
 def test_custom_date__is_the_day_itself_not_the_midnight_after():
