@@ -42,9 +42,11 @@
     var content = box.innerHTML;
     box.innerHTML = "";
     box.setAttribute("role", box.getAttribute("data-outcome") === "error" ? "alert" : "status");
-    window.setTimeout(function () { box.innerHTML = content; }, 100);
+    window.setTimeout(function () {
+      box.innerHTML = content;
+      if (box === outcomes[0]) box.focus();
+    }, 100);
   });
-  if (outcomes.length) outcomes[0].focus();
 
   // A scrolling tab strip starts with the current tab in view.
   document.querySelectorAll(".tabs ul").forEach(function (strip) {
