@@ -68,7 +68,7 @@ def test_grant_change_and_remove_with_the_keyboard_alone(page):
     assert focused(page, "el.value === 'custom' && el.checked")
     page.keyboard.press("Tab")
     assert focused(page, "el.name === 'last_day'")
-    last_day = dt.date.today() + dt.timedelta(days=25)
+    last_day = dt.datetime.now(account.tzinfo).date() + dt.timedelta(days=25)
     page.keyboard.type(last_day.strftime("%m%d%Y"))
     expect(page.locator("[data-preview]")).to_contain_text("New end: the end of")
     expect(page.locator("[data-preview]")).to_contain_text("longer than now")
