@@ -219,3 +219,29 @@ def test_security_tab__shows_the_state_when_off(owner_client, account):
 def test_contact_prefill__ignores_an_unknown_team(owner_client, account):
     body = owner_client.get(reverse("remote_access:contact") + "?team=hackers").content.decode()
     assert '<option value="support" selected>' in body
+
+
+# --- small things ---------------------------------------------------------------------------
+
+
+def test_history__no_download_while_empty(owner_client, account, owner):
+    assert "Download CSV" not in owner_client.get(SECURITY).content.decode()
+    GrantFactory(account=account, granted_by=owner)
+    owner_client.post(
+        reverse("remote_access:grant_remove", args=[account.remote_access_grants.get().pk])
+    )
+    assert "Download CSV" in owner_client.get(SECURITY).content.decode()
+
+
+def test_representative__not_invited_to_contact_or_ask(account, owner, support_staff, client_for):
+    GrantFactory(account=account, granted_by=owner)
+    desk = client_for(support_staff)
+    entered = desk.post(
+        reverse("admin:accounts_account_enter", args=[account.pk]), {"ticket_reference": "1"}
+    )
+    assert entered.status_code == 302
+    home = desk.get("/").content.decode()
+    assert "Contact support" not in home
+    security = desk.get(SECURITY).content.decode()
+    assert "Ask them to grant access" not in security
+    assert "Ask support to turn it off for good" not in security
