@@ -94,7 +94,7 @@ def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | No
         "vendor": settings.VENDOR_NAME,
         "account": account.name,
         "until": timefmt.grant_end_phrase(grant, account.tzinfo),
-        "left": timefmt.time_left(until=grant.expires_at, now=grant.granted_at),
+        "left": timefmt.time_left(until=grant.expires_at, now=timezone.now()),
     }
     if previous is not None:
         change = timefmt.change_phrase(old_end=previous.expires_at, new_end=grant.expires_at)

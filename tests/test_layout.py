@@ -154,6 +154,12 @@ def test_every_page__fits_the_screen_and_passes_axe(browser, live_server, size):
             # The Security tab is in view in its own strip.
             owner.goto("/settings/security/")
             expect(owner.get_by_role("link", name="Security")).to_be_in_viewport()
+            # Save's outcome is on the screen without scrolling, and announced.
+            owner.get_by_role("radio", name="30 days").check()
+            owner.get_by_role("button", name="Save").click()
+            expect(owner.get_by_role("status")).to_contain_text("Support access saved.")
+            expect(owner.locator("[data-outcome]")).to_be_in_viewport()
+            owner.screenshot(path=str(SCREENSHOTS / "phone-owner-security-saved.png"))
 
         desk = new_page()
         browser_login_staff(desk, w["staff"], PASSWORD)
