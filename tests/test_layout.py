@@ -160,6 +160,18 @@ def test_every_page__fits_the_screen_and_passes_axe(browser, live_server, size):
             expect(owner.get_by_role("status")).to_contain_text("Support access saved.")
             expect(owner.locator("[data-outcome]")).to_be_in_viewport()
             owner.screenshot(path=str(SCREENSHOTS / "phone-owner-security-saved.png"))
+            # The account menu opens downwards from the top bar, on the screen.
+            owner.get_by_role("button", name="Acme Store").click()
+            expect(owner.get_by_role("button", name="Log out")).to_be_in_viewport()
+            # The narrowest phones: still nothing scrolls sideways.
+            owner.set_viewport_size({"width": 320, "height": 640})
+            for path in _owner_pages(w):
+                owner.goto(path)
+                widths = owner.evaluate(
+                    "[document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                if widths[0] > widths[1]:
+                    problems.append(f"owner {path} at 320 px: {owner.evaluate(WIDE_ELEMENTS)}")
 
         desk = new_page()
         browser_login_staff(desk, w["staff"], PASSWORD)
