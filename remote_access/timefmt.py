@@ -15,27 +15,18 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.timefmt import DAY_FORMAT, MINUTE_FORMAT, as_zone, moment
+
 from .models import Duration
 
-MOMENT_FORMAT = "D j M Y, H:i T"
-DAY_FORMAT = "D j M Y"
-MINUTE_FORMAT = "H:i T"
-
-
-def _zone(zone: zoneinfo.ZoneInfo | str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(zone) if isinstance(zone, str) else zone
-
-
-def moment(value: dt.datetime, zone: zoneinfo.ZoneInfo | str) -> str:
-    """ "Mon 30 Nov 2026, 00:36 EST" — an instant, in the account's zone."""
-    return formats.date_format(value.astimezone(_zone(zone)), MOMENT_FORMAT)
+__all__ = ["change_phrase", "end_phrase", "grant_end_phrase", "moment", "time_left"]
 
 
 def end_phrase(*, expires_at: dt.datetime, duration: str, zone: zoneinfo.ZoneInfo | str) -> str:
     """ "until the end of Thu 24 Dec 2026 (23:59 EST)" for a custom date, "until Mon 30 Nov
     2026, 00:36 EST" for a fixed period."""
     if duration == Duration.CUSTOM:
-        last_minute = expires_at.astimezone(_zone(zone)) - dt.timedelta(minutes=1)
+        last_minute = expires_at.astimezone(as_zone(zone)) - dt.timedelta(minutes=1)
         return _("until the end of %(day)s (%(minute)s)") % {
             "day": formats.date_format(last_minute, DAY_FORMAT),
             "minute": formats.date_format(last_minute, MINUTE_FORMAT),
@@ -80,7 +71,7 @@ def change_phrase(*, old_end: dt.datetime, new_end: dt.datetime) -> str:
 def zone_abbreviations(*, zone: zoneinfo.ZoneInfo | str, now: dt.datetime) -> dict[int, str]:
     """The zone's abbreviation for each UTC offset (in minutes) it uses in the coming year, so
     the page's script writes a previewed end exactly as the server writes it."""
-    zone = _zone(zone)
+    zone = as_zone(zone)
     found: dict[int, str] = {}
     for day in range(0, 367, 7):
         local = (now + dt.timedelta(days=day)).astimezone(zone)

@@ -1,4 +1,5 @@
-"""Template side of remote_access.timefmt: `{% load access_time %}`."""
+"""Template side of remote_access.timefmt: `{% load access_time %}` (instants: the `moment`
+filter of `{% load moments %}`)."""
 
 import datetime as dt
 
@@ -8,14 +9,6 @@ from django.utils import timezone
 from .. import timefmt
 
 register = template.Library()
-
-
-@register.filter
-def moment(value: dt.datetime | None, zone) -> str:
-    """`{{ grant.granted_at|moment:current_account.timezone }}`"""
-    if value is None:
-        return ""
-    return timefmt.moment(value, zone)
 
 
 @register.simple_tag
