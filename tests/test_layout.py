@@ -167,9 +167,7 @@ def test_every_page__fits_the_screen_and_passes_axe(browser, live_server, size):
             owner.set_viewport_size({"width": 320, "height": 640})
             for path in _owner_pages(w):
                 owner.goto(path)
-                widths = owner.evaluate(
-                    "[document.documentElement.scrollWidth, window.innerWidth]"
-                )
+                widths = owner.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
                 if widths[0] > widths[1]:
                     problems.append(f"owner {path} at 320 px: {owner.evaluate(WIDE_ELEMENTS)}")
 
