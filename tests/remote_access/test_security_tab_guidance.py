@@ -245,3 +245,24 @@ def test_representative__not_invited_to_contact_or_ask(account, owner, support_s
     security = desk.get(SECURITY).content.decode()
     assert "Ask them to grant access" not in security
     assert "Ask support to turn it off for good" not in security
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_ask__two_clicks_at_once_record_and_mail_once():
+    """The rate limit is read under the account's row lock: a double click asks once."""
+    from accounts.actors import MemberActor
+    from accounts.errors import ApplicationError
+    from tests.accounts.factories import AccountFactory
+    from tests.remote_access.test_database_invariants import _run_at_once
+
+    account = AccountFactory()
+    MembershipFactory(account=account, role=Role.OWNER)
+    manager = MembershipFactory(account=account, role=Role.MANAGER).user
+    actor = MemberActor.for_membership(user=manager, account=account, role=Role.MANAGER)
+    outcomes = _run_at_once([lambda: access_ask(account=account, actor=actor)] * 3)
+    asked = [o for o in outcomes if isinstance(o, AccessEvent)]
+    refused = [o for o in outcomes if isinstance(o, ApplicationError)]
+    assert (len(asked), len(refused)) == (1, 2), outcomes
+    assert AccessEvent.objects.filter(account=account).count() == 1
+    assert len(mail.outbox) == 1
