@@ -26,13 +26,27 @@ def safe_next_url(request: HttpRequest, value: str | None, *, default: str) -> s
     return default
 
 
-def show_error(request: HttpRequest, error: ApplicationError, *, form: Form | None = None) -> None:
+def show_error(
+    request: HttpRequest,
+    error: ApplicationError,
+    *,
+    form: Form | None = None,
+    panel: str | None = None,
+) -> None:
     """Show a service's refusal where the person is looking: on the form field it names, or at
-    the top of the form, when there is a form; else as a message on the next page."""
+    the top of the form, when there is a form; else as a message on the next page, in the
+    panel `panel` when given (see `say_in_panel`)."""
     if form is not None:
         form.add_error(error.field if error.field in form.fields else None, error.message)
     else:
-        messages.error(request, error.message)
+        messages.error(request, error.message, extra_tags=panel or "")
+
+
+def say_in_panel(request: HttpRequest, panel: str, message: str, *, level: int = messages.SUCCESS):
+    """Tell the person what their action did, in the panel `panel` (an element id) of the next
+    page rather than at its top: that panel includes `_outcome.html`, and the redirect goes to
+    `#<panel>`, so the sentence is where they are looking."""
+    messages.add_message(request, level, message, extra_tags=panel)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -1,18 +1,19 @@
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import AccountAdmin
+from accounts.admin import AccountAdmin, MembershipInline
 from accounts.models import Account
 
 from .admin_views import AccountAdminViews
 from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from .permissions import DISABLE_REMOTE_ACCESS, ENABLE_REMOTE_ACCESS, ENTER_ACCOUNT
 from .selectors import live_grant, live_grant_column, live_grant_exists
+from .timefmt import moment
 
 
 class RemoteAccessFilter(admin.SimpleListFilter):
@@ -32,12 +33,36 @@ class RemoteAccessFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MembershipInZoneInline(MembershipInline):
+    """Members, with when they joined in the account's zone (as every time on the page)."""
+
+    fields = ["user", "role", "joined"]
+    readonly_fields = ["joined"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("account", "user")
+
+    @admin.display(description=_("Joined"))
+    def joined(self, membership) -> str:
+        return moment(membership.created_at, membership.account.tzinfo) if membership.pk else ""
+
+
 class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
     """The accounts admin, plus what support staff need for remote access."""
 
-    list_display = ["name", "plan", "remote_access_status", "timezone", "created_at"]
+    list_display = ["name", "plan", "remote_access_status", "timezone", "created"]
     list_filter = [RemoteAccessFilter, "plan"]
     change_form_template = "admin/remote_access/account_change_form.html"
+    # The remote-access facts (live, none, turned off and why) are the block at the top of the
+    # page, so the turned-off fields are not repeated in a fieldset of their own.
+    fieldsets = [(None, {"fields": ["name", "timezone", "plan", "created"]})]
+    readonly_fields = ["created"]
+    inlines = [MembershipInZoneInline]
+
+    @admin.display(description=_("Created at"), ordering="created_at")
+    def created(self, account: Account) -> str:
+        """In the account's zone, like every other time an agent reads about the account."""
+        return moment(account.created_at, account.tzinfo)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -55,9 +80,8 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
         if account.remote_access_disabled:
             return _("Turned off")
         if account.has_live_grant:
-            until = timezone.localtime(account.live_until, account.tzinfo)
             return _("Live until %(until)s, granted by %(name)s") % {
-                "until": until.strftime("%a %-d %b %Y %H:%M %Z"),
+                "until": moment(account.live_until, account.tzinfo),
                 "name": account.live_granted_by,
             }
         return _("None")
@@ -93,6 +117,9 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
             extra_context = {
                 **(extra_context or {}),
                 "live_grant": live_grant(account=account),
+                "grant_access_url": (
+                    settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link")
+                ),
                 "enter_denial": ENTER_ACCOUNT.denial(request, account),
                 "can_disable": DISABLE_REMOTE_ACCESS.denial(request, account) is None,
                 "can_enable": ENABLE_REMOTE_ACCESS.denial(request, account) is None,

@@ -34,6 +34,8 @@ class GrantPeriodForm(forms.Form):
     )
     current_grant = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    preselects_current = True
+
     def __init__(
         self,
         data=None,
@@ -45,7 +47,14 @@ class GrantPeriodForm(forms.Form):
     ) -> None:
         """`current_grant` is the access the person sees while choosing; it travels with the
         form, so a change made meanwhile (another admin, a double submit) is noticed."""
-        kwargs.setdefault("initial", {"current_grant": current_grant.pk if current_grant else None})
+        initial = {"current_grant": current_grant.pk if current_grant else None}
+        if current_grant is not None and self.preselects_current:
+            # "Change access to" starts from what is live, so Save alone changes nothing.
+            initial["duration"] = current_grant.duration
+            if current_grant.duration == Duration.CUSTOM:
+                last_minute = current_grant.expires_at.astimezone(account.tzinfo)
+                initial["last_day"] = (last_minute - dt.timedelta(minutes=1)).date()
+        kwargs["initial"] = {**initial, **kwargs.get("initial", {})}
         super().__init__(data, *args, **kwargs)
         self.account = account
         self.now = now
@@ -85,6 +94,8 @@ class ContactSupportForm(GrantPeriodForm):
         validators=[multi_line_text],
     )
     field_order = ["team", "subject", "message", "duration", "last_day"]
+    # Writing to support does not change access unless the person picks a period.
+    preselects_current = False
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -116,3 +127,16 @@ class ContactSupportForm(GrantPeriodForm):
         form = type(self)(data, account=self.account, now=self.now)
         form.is_valid()
         return form
+
+
+# The Security tab's "turn remote access off for good" link opens the contact form with these
+# filled in from the query string; anything else in it is ignored.
+PREFILLABLE = {"team": 20, "subject": 200, "message": 2_000}
+
+
+def contact_prefill(query) -> dict:
+    """Initial values for the contact form from `?team=…&subject=…&message=…`."""
+    initial = {name: query[name][:limit] for name, limit in PREFILLABLE.items() if query.get(name)}
+    if initial.get("team") not in Team.values:
+        initial.pop("team", None)
+    return initial

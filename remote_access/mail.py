@@ -16,7 +16,7 @@ from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
 
-from .models import RemoteAccessGrant
+from .models import AccessEvent, RemoteAccessGrant
 
 SUBJECTS = {
     "granted": _("%(vendor)s support can now access %(account)s"),
@@ -108,3 +108,27 @@ def expiry_notices_render(payloads: list[dict]) -> list[Mail | None]:
 def expiry_warnings_render(payloads: list[dict]) -> list[Mail | None]:
     """The "ends within a day" mails of a delivery batch, for grants still active."""
     return _render_for_grants(payloads, change="expiring", only_live=True)
+
+
+ASK_SUBJECT = _("%(name)s asks you to grant %(vendor)s support access to %(account)s")
+
+
+def access_ask_mail_enqueue(*, event: AccessEvent) -> None:
+    """Write the mail telling the Owners and Admins that a teammate asks them to grant
+    support access, in the caller's transaction."""
+    account = event.account
+    asker = event.actor.full_name or event.actor.email
+    context = {
+        "account": account,
+        "asker": event.actor,
+        "VENDOR_NAME": settings.VENDOR_NAME,
+        "security_url": settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link"),
+    }
+    outbox_enqueue(
+        kind="access_asked",
+        to=list(owners_and_admins(account=account).values_list("email", flat=True)),
+        subject=subject_line(
+            ASK_SUBJECT, name=asker, vendor=settings.VENDOR_NAME, account=account.name
+        ),
+        text_body=render_to_string("remote_access/email/access_ask.txt", context),
+    )

@@ -187,6 +187,7 @@ class AccessEvent(models.Model):
         ACTION_BLOCKED = "action_blocked", _("Support action blocked")
         REMOTE_ACCESS_DISABLED = "remote_access_disabled", _("Remote access turned off")
         REMOTE_ACCESS_ENABLED = "remote_access_enabled", _("Remote access turned on")
+        ACCESS_ASKED = "access_asked", _("Access asked for")
 
     # No index of its own: the (account, -created_at, -id) index below serves account lookups.
     account = models.ForeignKey(

@@ -12,6 +12,7 @@ urlpatterns = [
         views.grant_remove,
         name="grant_remove",
     ),
+    path("settings/security/ask/", views.ask_for_access, name="ask_for_access"),
     path("settings/security/history.csv", views.history_export, name="history_export"),
     path("help/contact/", views.contact, name="contact"),
     path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),

@@ -1,5 +1,6 @@
 from collections.abc import Iterator
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,12 +15,14 @@ from accounts.authorization import describe_action, no_account, refuse, render_r
 from accounts.context import context_of
 from accounts.csv_export import csv_download
 from accounts.errors import ApplicationError
-from accounts.http import show_error
+from accounts.http import say_in_panel, show_error
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
+from accounts.selectors import owners_and_admins
 from accounts.sudo import sudo_required
 
-from .forms import ContactSupportForm, GrantPeriodForm
+from . import timefmt
+from .forms import ContactSupportForm, GrantPeriodForm, contact_prefill
 from .middleware import leave_account
 from .models import RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, grant_is_long
@@ -31,6 +34,7 @@ from .selectors import (
 )
 from .services import (
     REMOTE_ACCESS_OFF,
+    access_ask,
     access_grant,
     access_remove,
     support_request_create,
@@ -38,6 +42,11 @@ from .services import (
 )
 
 ACCESS_SAVED = gettext_lazy("Support access saved.")
+ACCESS_ASKED = gettext_lazy(
+    "Your ask was sent to the Owners and Admins of %(account)s. It is in the access history too."
+)
+# The element id of the Remote Access panel: outcomes are shown in it, redirects go to it.
+PANEL = "remote-access"
 # Granting and removing are deliberate acts; a burst of them is a script or a stuck button.
 REMOTE_ACCESS_POSTS_PER_MINUTE = 10
 ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer enter your account.")
@@ -89,13 +98,29 @@ def security(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            access_grant(account=account, actor=request.latchkey.actor, **form.grant_fields())
+            new = access_grant(account=account, actor=request.latchkey.actor, **form.grant_fields())
         except ApplicationError as error:
-            show_error(request, error)
+            show_error(request, error, panel=PANEL)
         else:
-            messages.success(request, ACCESS_SAVED)
+            say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
         return redirect(_security_url())
     return _security_page(request, grant=grant, form=form)
+
+
+def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | None) -> str:
+    """Restate what Save did: who can get in, until when, and how that compares."""
+    account = grant.account
+    sentence = _("%(saved)s %(vendor)s support can access %(account)s %(until)s, %(left)s.") % {
+        "saved": ACCESS_SAVED,
+        "vendor": settings.VENDOR_NAME,
+        "account": account.name,
+        "until": timefmt.grant_end_phrase(grant, account.tzinfo),
+        "left": timefmt.time_left(until=grant.expires_at, now=timezone.now()),
+    }
+    if previous is not None:
+        change = timefmt.change_phrase(old_end=previous.expires_at, new_end=grant.expires_at)
+        sentence += " " + _("The new end is %(change)s.") % {"change": change}
+    return sentence
 
 
 def _security_page(
@@ -104,11 +129,17 @@ def _security_page(
     actor = request.latchkey.actor
     page = _page_number(request)
     events, has_older = access_history_page(account=request.latchkey.account, page=page)
+    account = request.latchkey.account
+    can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
         "active_tab": "security",
         "grant": grant,
         "form": form,
-        "can_manage": actor.can(Capability.MANAGE_REMOTE_ACCESS),
+        "can_manage": can_manage,
+        "grant_deciders": (
+            [] if can_manage or actor.is_representative else owners_and_admins(account=account)
+        ),
+        "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
         "events": events,
         "page": page,
@@ -129,11 +160,26 @@ def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
                 account=request.latchkey.account, actor=request.latchkey.actor, grant_id=grant.pk
             )
         except ApplicationError as error:
-            messages.info(request, error.message)
+            say_in_panel(request, PANEL, error.message, level=messages.INFO)
         else:
-            messages.success(request, ACCESS_REMOVED)
+            say_in_panel(request, PANEL, ACCESS_REMOVED)
         return redirect(_security_url())
     return render(request, "remote_access/grant_remove.html", {"grant": grant})
+
+
+@requires(Capability.CONTACT_SUPPORT)
+@require_http_methods(["POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+def ask_for_access(request: HttpRequest) -> HttpResponse:
+    """A Manager's or Analyst's "Ask them to grant access": mail the Owners and Admins."""
+    account = request.latchkey.account
+    try:
+        access_ask(account=account, actor=request.latchkey.actor)
+    except ApplicationError as error:
+        show_error(request, error, panel=PANEL)
+    else:
+        say_in_panel(request, PANEL, ACCESS_ASKED % {"account": account.name})
+    return redirect(_security_url())
 
 
 @requires(Capability.EXPORT_ACCESS_HISTORY)
@@ -171,7 +217,11 @@ def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.latchkey.account, request.latchkey.actor
     grant = live_grant(account=account)
     form = ContactSupportForm(
-        _bound(request), account=account, now=timezone.now(), current_grant=grant
+        _bound(request),
+        account=account,
+        now=timezone.now(),
+        current_grant=grant,
+        initial=contact_prefill(request.GET),
     )
     if request.method == "POST":
         refusal = _contact_grant_refusal(request, form)

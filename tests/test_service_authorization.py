@@ -182,6 +182,9 @@ CALLS = {
     "remote_access.services.grants.access_remove": lambda w, caller: dict(
         account=w["account"], actor=caller, grant_id=w["grant_id"]
     ),
+    "remote_access.services.asking.access_ask": lambda w, caller: dict(
+        account=w["account"], actor=caller
+    ),
     "remote_access.services.grants.support_request_create": lambda w, caller: dict(
         account=w["account"], actor=caller, team="support", subject="s", message="m"
     ),
@@ -210,7 +213,10 @@ STAFF_CALLS = {
 }
 # Refused to an Analyst of the account and to an Owner of another account alike, except
 # where every member may act (contacting support): there only the other tenant is refused.
-EVERY_MEMBER_MAY = {"remote_access.services.grants.support_request_create"}
+EVERY_MEMBER_MAY = {
+    "remote_access.services.grants.support_request_create",
+    "remote_access.services.asking.access_ask",
+}
 
 
 def test_every_service_is_covered():

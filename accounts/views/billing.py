@@ -1,6 +1,6 @@
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.errors import ApplicationError
 
 from ..authorization import requires
-from ..http import show_error
+from ..http import say_in_panel, show_error
 from ..models import PlanChange
 from ..plans import PLAN_ORDER, PLANS
 from ..roles import Capability
@@ -46,12 +46,12 @@ def billing_change(request: HttpRequest, plan: str) -> HttpResponse:
         try:
             plan_change(account=request.latchkey.account, actor=request.latchkey.actor, plan=plan)
         except ApplicationError as error:
-            show_error(request, error)
+            show_error(request, error, panel="billing")
         else:
-            messages.success(
-                request, _("You are now on the %(plan)s plan.") % {"plan": target.label}
+            say_in_panel(
+                request, "billing", _("You are now on the %(plan)s plan.") % {"plan": target.label}
             )
-        return redirect("accounts:settings_billing")
+        return redirect(reverse("accounts:settings_billing") + "#billing")
     return render(
         request,
         "accounts/billing_change.html",

@@ -1,12 +1,13 @@
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..authorization import describe_action, no_account, requires
 from ..forms import AccountSettingsForm
+from ..http import say_in_panel
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..roles import Capability
 from ..selectors import user_memberships
@@ -50,8 +51,15 @@ def settings_general(request: HttpRequest) -> HttpResponse:
             timezone=form.cleaned_data["timezone"],
         )
         describe_action(request, _("changed the account settings (name, time zone)"))
-        messages.success(request, SETTINGS_SAVED)
-        return redirect("accounts:settings_general")
+        account = request.latchkey.account
+        account.refresh_from_db(fields=["name", "timezone"])
+        say_in_panel(
+            request,
+            "general",
+            _("%(saved)s The account is called “%(name)s” and shows times in %(zone)s.")
+            % {"saved": SETTINGS_SAVED, "name": account.name, "zone": account.timezone},
+        )
+        return redirect(reverse("accounts:settings_general") + "#general")
     can_edit = request.latchkey.actor.can(Capability.EDIT_SETTINGS)
     if not can_edit:
         for field in form.fields.values():

@@ -1,9 +1,9 @@
 """The Integrations tab: connected platforms and private API keys, for Owners and Admins only.
 Pages that show a secret in full are never cached."""
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..authorization import requires
 from ..forms import ApiKeyForm
+from ..http import say_in_panel
 from ..models import ApiKey, Integration
 from ..roles import Capability
 from ..services.integrations import (
@@ -85,7 +86,9 @@ def integration_rotate(request: HttpRequest, integration_id: int) -> HttpRespons
         integration_id=integration.pk,
     )
     integration.refresh_from_db()
-    messages.success(request, _("New webhook secret made; update it in your store's settings."))
+    say_in_panel(
+        request, "integrations", _("New webhook secret made; update it in your store's settings.")
+    )
     return _page(request, revealed={integration.pk: integration_secrets(integration=integration)})
 
 
@@ -112,5 +115,5 @@ def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
     api_key_revoke(
         account=request.latchkey.account, actor=request.latchkey.actor, api_key_id=api_key.pk
     )
-    messages.success(request, _("Key “%(label)s” revoked.") % {"label": api_key.label})
-    return redirect("accounts:settings_integrations")
+    say_in_panel(request, "api-keys", _("Key “%(label)s” revoked.") % {"label": api_key.label})
+    return redirect(reverse("accounts:settings_integrations") + "#api-keys")

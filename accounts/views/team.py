@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -8,7 +9,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import describe_action, render_refusal, requires
 from ..forms import InviteForm, MFAPolicyForm, RoleForm
-from ..http import show_error
+from ..http import say_in_panel, show_error
 from ..models import Invitation, Membership
 from ..ratelimit import limit_posts
 from ..roles import Capability
@@ -76,10 +77,12 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             show_error(request, error, form=form)
         else:
-            messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            say_in_panel(
+                request,
+                "invite",
+                _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]},
             )
-            return redirect("accounts:settings_team")
+            return redirect(_team_url("invite"))
     return _team_page(request, invite_form=form, status=400)
 
 
@@ -90,8 +93,8 @@ def invitation_cancel(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation_revoke(
         account=request.latchkey.account, actor=request.latchkey.actor, invitation_id=invitation_id
     )
-    messages.success(request, _("Invitation revoked; its link no longer works."))
-    return redirect("accounts:settings_team")
+    say_in_panel(request, "invite", _("Invitation revoked; its link no longer works."))
+    return redirect(_team_url("invite"))
 
 
 @requires(Capability.MANAGE_USERS)
@@ -100,8 +103,8 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
     membership = get_object_or_404(Membership, account=request.latchkey.account, pk=member_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["role"]))
-        return redirect("accounts:settings_team")
+        say_in_panel(request, "team", " ".join(form.errors["role"]), level=messages.ERROR)
+        return redirect(_team_url("team"))
     try:
         member_change_role(
             account=request.latchkey.account,
@@ -110,10 +113,20 @@ def member_role(request: HttpRequest, member_id: int) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
     except ApplicationError as error:
-        show_error(request, error)
+        show_error(request, error, panel="team")
     else:
-        messages.success(request, _("Role changed."))
-    return redirect("accounts:settings_team")
+        membership.refresh_from_db(fields=["role"])
+        say_in_panel(
+            request,
+            "team",
+            _("%(name)s is now %(role)s.")
+            % {"name": membership.user.full_name, "role": membership.get_role_display()},
+        )
+    return redirect(_team_url("team"))
+
+
+def _team_url(panel: str) -> str:
+    return reverse("accounts:settings_team") + "#" + panel
 
 
 def _member(request: HttpRequest, member_id: int) -> Membership:
@@ -151,12 +164,12 @@ def member_remove_view(request: HttpRequest, member_id: int) -> HttpResponse:
                 member_id=membership.pk,
             )
         except ApplicationError as error:
-            show_error(request, error)
+            show_error(request, error, panel="team")
         else:
-            messages.success(
-                request, _("%(name)s was removed.") % {"name": membership.user.full_name}
+            say_in_panel(
+                request, "team", _("%(name)s was removed.") % {"name": membership.user.full_name}
             )
-        return redirect("accounts:settings_team")
+        return redirect(_team_url("team"))
     return _confirm_page(
         request,
         membership,
@@ -172,14 +185,15 @@ def _reset_mfa(request: HttpRequest, membership: Membership) -> HttpResponse:
             account=request.latchkey.account, actor=request.latchkey.actor, member_id=membership.pk
         )
     except ApplicationError as error:  # they became an Owner meanwhile
-        show_error(request, error)
+        show_error(request, error, panel="team")
     else:
-        messages.success(
+        say_in_panel(
             request,
+            "team",
             _("Two-factor sign-in of %(name)s was reset; they have been emailed.")
             % {"name": membership.user.full_name},
         )
-    return redirect("accounts:settings_team")
+    return redirect(_team_url("team"))
 
 
 @requires(Capability.RESET_MFA)
@@ -212,10 +226,11 @@ def mfa_policy(request: HttpRequest) -> HttpResponse:
         account=request.latchkey.account, actor=request.latchkey.actor, required=required
     )
     describe_action(request, _("changed the two-factor sign-in policy"))
-    messages.success(
+    say_in_panel(
         request,
+        "mfa-policy",
         _("Two-factor sign-in is now required for every member.")
         if required
         else _("Two-factor sign-in is now optional."),
     )
-    return redirect("accounts:settings_team")
+    return redirect(_team_url("mfa-policy"))

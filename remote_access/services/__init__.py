@@ -1,5 +1,6 @@
 """Writes for remote access: import services from here."""
 
+from .asking import access_ask
 from .common import (
     GRANT_CHANGED_MEANWHILE,
     NOTHING_TO_REMOVE,
@@ -24,6 +25,7 @@ __all__ = [
     "GRANT_CHANGED_MEANWHILE",
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
+    "access_ask",
     "access_grant",
     "access_remove",
     "event_record",

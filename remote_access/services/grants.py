@@ -4,7 +4,7 @@ row and writes its AccessEvent alongside the change it records (DESIGN §5.7).""
 import datetime as dt
 
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.actors import Actor
@@ -16,6 +16,7 @@ from accounts.roles import Capability
 from ..mail import access_change_mail_enqueue
 from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from ..periods import expires_at_for
+from ..timefmt import grant_end_phrase
 from .common import (
     GRANT_CHANGED_MEANWHILE,
     NOTHING_TO_REMOVE,
@@ -28,12 +29,14 @@ from .expiry import grant_expire_if_overdue
 
 
 def _period_phrase(grant: RemoteAccessGrant) -> str:
+    """Written with the same helpers as the Security tab, the mails and the banner."""
+    until = grant_end_phrase(grant)
     if grant.duration == Duration.CUSTOM:
-        last_day = (
-            grant.expires_at.astimezone(grant.account.tzinfo) - dt.timedelta(seconds=1)
-        ).date()
-        return _("until the end of %(day)s") % {"day": formats.date_format(last_day, "DATE_FORMAT")}
-    return _("for %(period)s") % {"period": Duration(grant.duration).label}
+        return until
+    return _("for %(period)s (%(until)s)") % {
+        "period": Duration(grant.duration).label,
+        "until": until,
+    }
 
 
 def notify_change(grant: RemoteAccessGrant, change: str) -> None:

@@ -16,17 +16,44 @@
     });
   });
 
-  // A link with data-confirm-dialog="ID" opens that <dialog> instead of the confirmation page.
+  // A button with data-confirm-dialog="ID" opens that <dialog> instead of the confirmation
+  // page. The dialog's Cancel has autofocus, Escape closes it (the browser's own), and focus
+  // goes back to the button that opened it.
   document.querySelectorAll("[data-confirm-dialog]").forEach(function (trigger) {
     var dialog = document.getElementById(trigger.getAttribute("data-confirm-dialog"));
     if (!dialog || typeof dialog.showModal !== "function") return;
     trigger.addEventListener("click", function (event) {
       event.preventDefault();
       dialog.showModal();
+      var cancel = dialog.querySelector("[data-close]");
+      if (cancel) cancel.focus();
     });
     dialog.querySelectorAll("[data-close]").forEach(function (button) {
       button.addEventListener("click", function () { dialog.close(); });
     });
+    dialog.addEventListener("close", function () { trigger.focus(); });
+  });
+
+  // An action's outcome, shown in the panel that was acted on: made a live region only now,
+  // after load, so screen readers announce it, then focused so that it is in view and the
+  // next Tab continues from there.
+  var outcomes = document.querySelectorAll("[data-outcome]");
+  outcomes.forEach(function (box) {
+    var content = box.innerHTML;
+    box.innerHTML = "";
+    box.setAttribute("role", box.getAttribute("data-outcome") === "error" ? "alert" : "status");
+    window.setTimeout(function () {
+      box.innerHTML = content;
+      if (box === outcomes[0]) box.focus();
+    }, 100);
+  });
+
+  // A scrolling tab strip starts with the current tab in view.
+  document.querySelectorAll(".tabs ul").forEach(function (strip) {
+    var current = strip.querySelector("[aria-current=page]");
+    if (!current || strip.scrollWidth <= strip.clientWidth) return;
+    var item = current.parentElement;
+    strip.scrollLeft = item.offsetLeft - strip.offsetLeft - (strip.clientWidth - item.offsetWidth) / 2;
   });
 
   // The custom date is only needed with "Custom date": show it when that choice is made.
@@ -38,6 +65,72 @@
     }
     form.addEventListener("change", sync);
     sync();
+  });
+
+  // "New end: Mon 30 Nov 2026, 00:36 EST — 6 days shorter than now", under the choices,
+  // written as the server writes it (remote_access/timefmt.py): the account's zone, with
+  // the abbreviations the server sent for each UTC offset.
+  document.querySelectorAll("[data-end-preview]").forEach(function (form) {
+    var out = form.querySelector("[data-preview]");
+    var zone = form.getAttribute("data-zone");
+    var table = document.getElementById("zone-abbreviations");
+    var names = table ? JSON.parse(table.textContent) : {};
+    var current = form.getAttribute("data-current-end");
+    var currentEnd = current ? new Date(current) : null;
+    var format;
+    try {
+      format = new Intl.DateTimeFormat("en-GB", {
+        timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "longOffset"
+      });
+    } catch (error) { return; }
+    function parts(date) {
+      var found = {};
+      format.formatToParts(date).forEach(function (part) { found[part.type] = part.value; });
+      found.month = found.month.slice(0, 3);
+      var offset = /GMT([+-])(\d{2}):?(\d{2})?/.exec(found.timeZoneName);
+      found.offset = offset ? (offset[1] === "-" ? -1 : 1) * (parseInt(offset[2], 10) * 60 + parseInt(offset[3] || "0", 10)) : 0;
+      found.abbreviation = names[String(found.offset)] || found.timeZoneName;
+      return found;
+    }
+    function day(p) { return p.weekday + " " + p.day + " " + p.month + " " + p.year; }
+    function amount(ms) {
+      var hours = Math.round(Math.abs(ms) / 3600000);
+      if (hours >= 24) { var days = Math.round(hours / 24); return days + (days === 1 ? " day" : " days"); }
+      return hours + (hours === 1 ? " hour" : " hours");
+    }
+    function comparison(end) {
+      if (!currentEnd) return "";
+      var delta = end - currentEnd;
+      if (Math.abs(delta) < 1800000) return " — about the same as now";
+      return " — " + amount(delta) + (delta < 0 ? " shorter than now" : " longer than now");
+    }
+    function lastMinuteOf(value) {
+      var bits = value.split("-").map(function (n) { return parseInt(n, 10); });
+      if (bits.length !== 3 || bits.some(isNaN)) return null;
+      var guess = Date.UTC(bits[0], bits[1] - 1, bits[2], 23, 59);
+      var instant = new Date(guess - parts(new Date(guess)).offset * 60000);
+      return new Date(guess - parts(instant).offset * 60000);
+    }
+    function render() {
+      var chosen = form.querySelector("input[name=duration]:checked");
+      var text = "";
+      if (chosen && chosen.value === "custom") {
+        var field = form.querySelector("input[name=last_day]");
+        var last = field && field.value ? lastMinuteOf(field.value) : null;
+        if (last) {
+          var p = parts(last);
+          text = "New end: the end of " + day(p) + " (23:59 " + p.abbreviation + ")" + comparison(new Date(last.getTime() + 60000));
+        }
+      } else if (chosen && parseInt(chosen.value, 10)) {
+        var end = new Date(Date.now() + parseInt(chosen.value, 10) * 86400000);
+        var q = parts(end);
+        text = "New end: " + day(q) + ", " + q.hour + ":" + q.minute + " " + q.abbreviation + comparison(end);
+      }
+      out.textContent = text;
+    }
+    form.addEventListener("change", render);
+    form.addEventListener("input", render);
   });
 })();
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from remote_access.services import GRANT_CHANGED_MEANWHILE, NOTHING_TO_REMOVE, REMOTE_ACCESS_OFF
+from remote_access.timefmt import grant_end_phrase
 from remote_access.views import ACCESS_REMOVED, ACCESS_SAVED
 from tests.remote_access.factories import AccessEventFactory, GrantFactory
 
@@ -200,7 +201,8 @@ def test_grant__writes_readable_event_and_mails_owners_and_admins(
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(SECURITY, {"duration": "7d"})
     event = account.access_events.get()
-    assert event.summary == "Olivia Owner granted access for 7 days"
+    until = grant_end_phrase(account.remote_access_grants.get())
+    assert event.summary == f"Olivia Owner granted access for 7 days ({until})"
     assert event.actor == owner
     assert len(mail.outbox) == 1
     assert sorted(mail.outbox[0].to) == ["admin@acme.test", "owner@acme.test"]
@@ -217,7 +219,8 @@ def test_replace__old_grant_kept_as_replaced(owner_client, account, owner):
     assert current.ended_by == owner
     new = account.remote_access_grants.get(status=Status.ACTIVE)
     assert new.duration == "90d"
-    assert account.access_events.get().summary == "Olivia Owner changed access: now for 90 days"
+    summary = account.access_events.get().summary
+    assert summary == f"Olivia Owner changed access: now for 90 days ({grant_end_phrase(new)})"
 
 
 def test_grant__double_submit_changes_nothing_the_second_time(owner_client, account):
