@@ -110,6 +110,9 @@ def _pending_requests(
                 "sentence": access_request_sentence(access_request),
                 "approve_form": form,
                 "deny_form": DenyAccessRequestForm(prefix=f"deny-{access_request.pk}"),
+                # Staff who are also members never decide their own request (the service
+                # refuses it too); they are told why instead of shown buttons.
+                "own": access_request.staff_user_id == request.user.pk,
             }
         )
     return rows

@@ -316,3 +316,15 @@ def test_resolving__leaves_a_grant_for_a_period_alone(account, owner, support_st
     _resolve(signed_in(support_staff), SupportRequest.objects.get())
     assert RemoteAccessGrant.objects.get().status == RemoteAccessGrant.Status.ACTIVE
     assert SupportRequest.objects.get().status == "closed"
+
+
+def test_security_tab__no_buttons_on_ones_own_request(account, support_staff):
+    """A staff user who is also an Owner sees their own request without Approve or Deny."""
+    from accounts.roles import Role
+    from tests.accounts.factories import MembershipFactory
+
+    MembershipFactory(account=account, user=support_staff, role=Role.OWNER)
+    AccessRequestFactory(account=account, staff_user=support_staff)
+    page = signed_in(support_staff).get(SECURITY).content.decode().replace("&#x27;", "'")
+    assert ">Approve</button>" not in page
+    assert "You asked for this access yourself" in page

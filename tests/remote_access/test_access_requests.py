@@ -379,3 +379,20 @@ def test_approve_and_deny_racing__one_outcome_one_history_row(first):
     assert decisions.count() == 1
     live = RemoteAccessGrant.objects.filter(account=account, status="active").count()
     assert (access_request.status, live) in ((Status.APPROVED, 1), (Status.DENIED, 0))
+
+
+def test_expire_access_requests_task__marks_only_overdue_ones(account, support_staff):
+    """Beat tidies: an overdue pending request becomes expired; a fresh one stays pending."""
+    from remote_access.tasks import expire_access_requests
+
+    fresh = AccessRequestFactory(account=account)
+    overdue = AccessRequestFactory(
+        account=account,
+        staff_user=support_staff,
+        created_at=timezone.now() - dt.timedelta(hours=25),
+        expires_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    assert expire_access_requests() == 1
+    fresh.refresh_from_db()
+    overdue.refresh_from_db()
+    assert (fresh.status, overdue.status) == (Status.PENDING, Status.EXPIRED)
