@@ -42,9 +42,11 @@ MFA_REQUIRED = _(
 def capabilities_needed(
     method: str, capability: Capability, unsafe: Capability | None
 ) -> list[Capability]:
-    if unsafe is not None and method not in SAFE_METHODS:
-        return [capability, unsafe]
-    return [capability]
+    """In the order they are checked: the first one missing gives the refusal's words."""
+    if method in SAFE_METHODS:
+        return [capability]
+    # MAKE_CHANGES last, so that a restricted action is refused with its own reason.
+    return [capability, *([unsafe] if unsafe is not None else []), Capability.MAKE_CHANGES]
 
 
 def check_capability(

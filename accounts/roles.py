@@ -15,6 +15,9 @@ class Capability(models.TextChoices):
     """What a view needs. The label completes the sentence "You can't …"."""
 
     VIEW_ACCOUNT = "view_account", _("see this account")
+    # Needed, on top of a view's own capability, by every unsafe method (POST, PUT, PATCH,
+    # DELETE). Every role has it; a support representative on a view-only grant does not.
+    MAKE_CHANGES = "make_changes", _("make changes")
     EDIT_SETTINGS = "edit_settings", _("change the account's settings")
     EDIT_SEGMENTS = "edit_segments", _("create or edit segments")
     MANAGE_REMOTE_ACCESS = "manage_remote_access", _("grant or remove support access")
@@ -34,7 +37,12 @@ class Capability(models.TextChoices):
 
 
 _EVERYONE = frozenset(
-    {Capability.VIEW_ACCOUNT, Capability.CONTACT_SUPPORT, Capability.CHANGE_OWN_SIGN_IN}
+    {
+        Capability.VIEW_ACCOUNT,
+        Capability.MAKE_CHANGES,
+        Capability.CONTACT_SUPPORT,
+        Capability.CHANGE_OWN_SIGN_IN,
+    }
 )
 _ADMIN = _EVERYONE | {
     Capability.EDIT_SETTINGS,

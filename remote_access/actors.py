@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.actors import Actor
 from accounts.roles import ROLE_CAPABILITIES, Capability, Role
 
-from .models import AccessEvent, RepresentativeSession, Team
+from .models import AccessEvent, RepresentativeSession, Scope, Team
 
 # What a support representative may never do, however live their grant (DESIGN §3). This is
 # remote access's business, so it lives here; accounts only knows roles and capabilities.
@@ -30,6 +30,18 @@ REPRESENTATIVE_RESTRICTED: frozenset[Capability] = frozenset(
 REPRESENTATIVE_CAPABILITIES: frozenset[Capability] = (
     ROLE_CAPABILITIES[Role.ADMIN] - REPRESENTATIVE_RESTRICTED
 )
+# A view-only grant: every page a representative may open, and no unsafe method at all
+# (accounts.authorization asks MAKE_CHANGES of every POST, PUT, PATCH and DELETE).
+VIEW_ONLY_CAPABILITIES: frozenset[Capability] = REPRESENTATIVE_CAPABILITIES - {
+    Capability.MAKE_CHANGES
+}
+
+
+def representative_capabilities(scope: str) -> frozenset[Capability]:
+    """What a representative may do on a grant of `scope`: the one place that decides it."""
+    if scope == Scope.VIEW_ONLY:
+        return VIEW_ONLY_CAPABILITIES
+    return REPRESENTATIVE_CAPABILITIES
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ class RepresentativeActor(Actor):
         return cls(
             user=session.staff_user,
             account=session.account,
-            capabilities=REPRESENTATIVE_CAPABILITIES,
+            capabilities=representative_capabilities(session.grant.scope),
             session=session,
         )
 
@@ -71,6 +83,12 @@ class RepresentativeActor(Actor):
         )
 
     def denial_message(self, capability: Capability) -> str:
+        if capability == Capability.MAKE_CHANGES:
+            return _(
+                "%(account)s granted view-only access: support can look at every page but "
+                "can't make changes. Ask an Owner or Admin to make the change, or to grant "
+                "full access."
+            ) % {"account": self.account.name}
         return _(
             "Support representatives can't %(action)s, even while access is granted. "
             "Ask an Owner or Admin of %(account)s to do it."

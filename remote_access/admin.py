@@ -1,18 +1,27 @@
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import AccountAdmin, MembershipInline
+from accounts.errors import ApplicationError
 from accounts.models import Account
 
 from .admin_views import AccountAdminViews
-from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest
-from .permissions import DISABLE_REMOTE_ACCESS, ENABLE_REMOTE_ACCESS, ENTER_ACCOUNT
-from .selectors import live_grant, live_grant_column, live_grant_exists
+from .models import (
+    AccessEvent,
+    AccessRequest,
+    RemoteAccessGrant,
+    RepresentativeSession,
+    SupportRequest,
+)
+from .permissions import ASK_FOR_ACCESS, DISABLE_REMOTE_ACCESS, ENABLE_REMOTE_ACCESS, ENTER_ACCOUNT
+from .selectors import access_request_latest, live_grant, live_grant_column, live_grant_exists
+from .services import support_request_reopen, support_request_resolve
 from .timefmt import moment
 
 
@@ -99,6 +108,11 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
                 name="accounts_account_enter",
             ),
             path(
+                "<path:object_id>/ask-for-access/",
+                self.admin_site.admin_view(self.ask_for_access_view),
+                name="accounts_account_ask_for_access",
+            ),
+            path(
                 "<path:object_id>/remote-access/off/",
                 self.admin_site.admin_view(self.disable_remote_access_view),
                 name="accounts_account_disable_remote_access",
@@ -123,6 +137,11 @@ class RemoteAccessAccountAdmin(AccountAdminViews, AccountAdmin):
                 "enter_denial": ENTER_ACCOUNT.denial(request, account),
                 "can_disable": DISABLE_REMOTE_ACCESS.denial(request, account) is None,
                 "can_enable": ENABLE_REMOTE_ACCESS.denial(request, account) is None,
+                "can_ask": ASK_FOR_ACCESS.denial(request, account) is None,
+                "my_access_request": access_request_latest(
+                    account=account, staff_user=request.user
+                ),
+                "now": timezone.now(),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -205,6 +224,25 @@ class SupportRequestAdmin(ReadOnlyAdmin):
     list_filter = ["team", "status"]
     search_fields = ["account__name", "subject"]
     list_select_related = ["account"]
+    actions = ["mark_resolved", "reopen"]
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, service, done: str) -> None:
+        changed = 0
+        for support_request in queryset:
+            try:
+                changed += service(support_request=support_request, staff_user=request.user)
+            except ApplicationError as error:
+                self.message_user(request, error.message, level=messages.ERROR)
+                return
+        self.message_user(request, done % {"count": changed}, level=messages.SUCCESS)
+
+    @admin.action(description=_("Mark resolved (ends access granted until then)"))
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(request, queryset, support_request_resolve, _("%(count)d marked resolved."))
+
+    @admin.action(description=_("Reopen (access that ended stays ended)"))
+    def reopen(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(request, queryset, support_request_reopen, _("%(count)d reopened."))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -226,3 +264,21 @@ class SupportRequestAdmin(ReadOnlyAdmin):
             reverse("admin:accounts_account_enter", args=[support_request.account_id]),
             _("Enter account"),
         )
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(ReadOnlyAdmin):
+    list_display = [
+        "account",
+        "staff_user",
+        "ticket_reference",
+        "duration",
+        "scope",
+        "status",
+        "created_at",
+        "decided_by",
+    ]
+    list_filter = ["status", "scope"]
+    search_fields = ["account__name", "staff_user__email", "ticket_reference"]
+    list_select_related = ["account", "staff_user", "decided_by"]
+    date_hierarchy = "created_at"

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,9 +24,11 @@ from accounts.ratelimit import post_over_limit, rate_limited_response
 from accounts.validators import multi_line_text, single_line_text
 
 from . import rules
+from .forms import AccessRequestForm
 from .middleware import VISIT_SESSION_KEY
 from .models import RepresentativeSession
 from .permissions import (
+    ASK_FOR_ACCESS,
     DISABLE_REMOTE_ACCESS,
     ENABLE_REMOTE_ACCESS,
     ENTER_ACCOUNT,
@@ -34,6 +37,7 @@ from .permissions import (
 )
 from .selectors import open_visit_for
 from .services import (
+    access_request_create,
     remote_access_disable,
     remote_access_enable,
     visit_end,
@@ -41,6 +45,8 @@ from .services import (
 )
 
 ENTER_POSTS_PER_MINUTE = 10
+# Asking a merchant for access mails their Owners and Admins: a handful an hour is plenty.
+ACCESS_REQUESTS_PER_HOUR = 5
 SIGNED_IN_RECENTLY = SignedInRecently()
 
 
@@ -170,6 +176,36 @@ class AccountAdminViews:
             return redirect(safe_next_url(request, request.POST.get("next"), default="/"))
         title = _("Enter %(account)s") % {"account": account.name}
         return self._page(request, account, "enter_account", form, title)
+
+    def ask_for_access_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask the merchant for access on a ticket, when nothing is live."""
+        account = get_object_or_404(Account, pk=object_id)
+        refusal = self._check(request, account, ASK_FOR_ACCESS)
+        if refusal is not None:
+            return refusal
+        if post_over_limit(request, "access-request", limit=ACCESS_REQUESTS_PER_HOUR, window=3600):
+            return rate_limited_response(request)
+        form = AccessRequestForm(
+            request.POST if request.method == "POST" else None,
+            account=account,
+            now=timezone.now(),
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                access_request_create(
+                    account=account, staff_user=request.user, **form.request_fields()
+                )
+            except ApplicationError as error:
+                show_error(request, error, form=form)
+            else:
+                messages.success(
+                    request,
+                    _("Asked. %(account)s's Owners and Admins have been mailed; you will be too.")
+                    % {"account": account.name},
+                )
+                return redirect(_account_page(account))
+        title = _("Ask %(account)s for access") % {"account": account.name}
+        return self._page(request, account, "ask_for_access", form, title)
 
     def disable_remote_access_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         account = get_object_or_404(Account, pk=object_id)

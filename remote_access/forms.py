@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Account
 from accounts.validators import multi_line_text, single_line_text
 
-from .models import Duration, RemoteAccessGrant, Team
-from .periods import CUSTOM_DATE_REQUIRED, custom_date_bounds, custom_date_error
+from . import rules
+from .models import AccessRequest, Duration, RemoteAccessGrant, Scope, Team
+from .periods import CUSTOM_DATE_REQUIRED, GRANT_PERIODS, custom_date_bounds, custom_date_error
 
 NO_GRANT = ""
 DURATION_REQUIRED = _("Choose how long support may have access.")
@@ -19,7 +20,7 @@ class GrantPeriodForm(forms.Form):
 
     duration = forms.ChoiceField(
         label=_("Access for"),
-        choices=Duration.choices,
+        choices=GRANT_PERIODS,
         widget=forms.RadioSelect,
         error_messages={"required": DURATION_REQUIRED, "invalid_choice": DURATION_INVALID},
     )
@@ -31,6 +32,14 @@ class GrantPeriodForm(forms.Form):
         error_messages={
             "invalid": _("Enter the date as YYYY-MM-DD, or pick it from the calendar.")
         },
+    )
+    scope = forms.ChoiceField(
+        label=_("What support may do"),
+        choices=Scope.choices,
+        initial=Scope.FULL,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": DURATION_INVALID},
     )
     current_grant = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -80,6 +89,7 @@ class GrantPeriodForm(forms.Form):
         return {
             "duration": self.cleaned_data["duration"],
             "last_day": self.cleaned_data["last_day"],
+            "scope": self.cleaned_data["scope"] or Scope.FULL,
             "expected_current_grant_id": self.cleaned_data["current_grant"],
         }
 
@@ -93,7 +103,7 @@ class ContactSupportForm(GrantPeriodForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         validators=[multi_line_text],
     )
-    field_order = ["team", "subject", "message", "duration", "last_day"]
+    field_order = ["team", "subject", "message", "duration", "last_day", "scope"]
     # Writing to support does not change access unless the person picks a period.
     preselects_current = False
 
@@ -102,7 +112,11 @@ class ContactSupportForm(GrantPeriodForm):
         duration = self.fields["duration"]
         duration.label = _("Grant access")
         duration.required = False
-        duration.choices = [(NO_GRANT, _("Don't grant")), *Duration.choices]
+        duration.choices = [
+            (NO_GRANT, _("Don't grant")),
+            *GRANT_PERIODS,
+            (Duration.UNTIL_RESOLVED, Duration.UNTIL_RESOLVED.label),
+        ]
         duration.initial = NO_GRANT
 
     @property
@@ -140,3 +154,66 @@ def contact_prefill(query) -> dict:
     if initial.get("team") not in Team.values:
         initial.pop("team", None)
     return initial
+
+
+class ApproveAccessRequestForm(GrantPeriodForm):
+    """Approve support's request: the period and scope it asked for, pre-filled, changeable.
+    Prefixed with the request, so that several pending requests share one page."""
+
+    def __init__(self, data=None, *args, access_request: AccessRequest, **kwargs) -> None:
+        kwargs.setdefault("prefix", f"request-{access_request.pk}")
+        super().__init__(data, *args, **kwargs)
+        self.access_request = access_request
+        self.initial.update(
+            duration=access_request.duration,
+            last_day=access_request.last_day,
+            scope=access_request.scope,
+        )
+
+
+class DenyAccessRequestForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=500,
+        validators=[multi_line_text],
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Support reads it."),
+    )
+
+
+class AccessRequestForm(GrantPeriodForm):
+    """Support asking for access, from the account's page in admin."""
+
+    ticket_reference = forms.CharField(
+        label=_("Ticket reference"),
+        max_length=100,
+        validators=[single_line_text],
+        help_text=_("The support ticket you need access for; the merchant sees it."),
+        error_messages={"required": rules.REQUEST_TICKET_REQUIRED},
+    )
+    reason = forms.CharField(
+        label=_("What you need to look at"),
+        max_length=500,
+        validators=[multi_line_text],
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("At most 500 characters; Owners and Admins read it in the mail."),
+        error_messages={"required": rules.REQUEST_REASON_REQUIRED},
+    )
+    field_order = ["ticket_reference", "reason", "duration", "last_day", "scope"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["duration"].initial = Duration.SEVEN_DAYS
+        del self.fields["current_grant"]
+
+    def request_fields(self) -> dict:
+        """What `access_request_create` takes from this form."""
+        data = self.cleaned_data
+        return {
+            "ticket_reference": data["ticket_reference"],
+            "reason": data["reason"],
+            "duration": data["duration"],
+            "last_day": data["last_day"],
+            "scope": data["scope"] or Scope.FULL,
+        }

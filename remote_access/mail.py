@@ -16,7 +16,7 @@ from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
 
-from .models import AccessEvent, RemoteAccessGrant
+from .models import AccessEvent, AccessRequest, Duration, RemoteAccessGrant, Scope, Team
 
 SUBJECTS = {
     "granted": _("%(vendor)s support can now access %(account)s"),
@@ -25,6 +25,7 @@ SUBJECTS = {
     "expired": _("%(vendor)s support access to %(account)s has ended"),
     "expiring": _("%(vendor)s support access to %(account)s ends within a day"),
     "disabled": _("%(vendor)s support turned remote access off for %(account)s"),
+    "resolved": _("%(vendor)s support access to %(account)s ended: the request was resolved"),
 }
 
 
@@ -131,4 +132,92 @@ def access_ask_mail_enqueue(*, event: AccessEvent) -> None:
             ASK_SUBJECT, name=asker, vendor=settings.VENDOR_NAME, account=account.name
         ),
         text_body=render_to_string("remote_access/email/access_ask.txt", context),
+    )
+
+
+# --- support's requests for access ---------------------------------------------------------
+
+
+def _request_period(access_request: AccessRequest) -> str:
+    if access_request.duration == Duration.CUSTOM and access_request.last_day:
+        return _("access until the end of %(day)s") % {
+            "day": access_request.last_day.strftime("%a %-d %b %Y")
+        }
+    return _("%(period)s of access") % {"period": Duration(access_request.duration).label}
+
+
+def access_request_sentence(access_request: AccessRequest) -> str:
+    """ "Sam from Latchkey Support asks for 7 days of access to Acme Store for ticket 4411:
+    '…'": the mail's subject line and first sentence, and the Security tab's."""
+    return _(
+        "%(name)s from %(vendor)s %(team)s asks for %(period)s%(scope)s to %(account)s for "
+        "ticket %(ticket)s: “%(reason)s”"
+    ) % {
+        "name": access_request.staff_user.get_short_name(),
+        "vendor": settings.VENDOR_NAME,
+        "team": Team(access_request.team).label,
+        "period": _request_period(access_request),
+        "scope": _(" (view only)") if access_request.scope == Scope.VIEW_ONLY else "",
+        "account": access_request.account.name,
+        "ticket": access_request.ticket_reference,
+        "reason": access_request.reason,
+    }
+
+
+def access_request_mail_enqueue(*, access_request: AccessRequest) -> None:
+    """Tell the account's Owners and Admins that support asks for access (in the caller's
+    transaction)."""
+    sentence = access_request_sentence(access_request)
+    security_url = settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link")
+    with timezone.override(access_request.account.timezone):
+        until = timezone.localtime(access_request.expires_at).strftime("%a %-d %b, %H:%M %Z")
+    text = _(
+        "Hello,\n\n%(sentence)s\n\nApprove or deny it on the Security tab before %(until)s, "
+        "when it expires:\n%(url)s\n\nNothing changes until an Owner or Admin approves it. "
+        "You get this because you are an Owner or Admin of %(account)s.\n"
+    ) % {
+        "sentence": sentence,
+        "until": until,
+        "url": security_url,
+        "account": access_request.account.name,
+    }
+    outbox_enqueue(
+        kind="access_requested",
+        to=_managers(access_request.account),
+        subject=subject_line(sentence),
+        text_body=text,
+    )
+
+
+def access_request_decision_mail_enqueue(*, access_request: AccessRequest) -> None:
+    """Tell the staff member who asked what the merchant decided."""
+    values = {
+        "name": access_request.decided_by.full_name,
+        "account": access_request.account.name,
+        "ticket": access_request.ticket_reference,
+        "reason": access_request.deny_reason,
+    }
+    if access_request.status == AccessRequest.Status.APPROVED:
+        subject = _("%(name)s approved your request for access to %(account)s") % values
+        body = (
+            _(
+                "%(name)s approved your request for access to %(account)s (ticket %(ticket)s). "
+                "Enter the account from its page in admin."
+            )
+            % values
+        )
+    else:
+        subject = _("%(name)s denied your request for access to %(account)s") % values
+        body = _("%(name)s denied your request for access to %(account)s (ticket %(ticket)s).")
+        body %= values
+        if access_request.deny_reason:
+            body += " " + _("Their reason: “%(reason)s”") % values
+    admin_url = settings.SITE_URL.rstrip("/") + reverse(
+        "admin:accounts_account_change", args=[access_request.account_id]
+    )
+    outbox_enqueue(
+        kind="access_request_decided",
+        to=[access_request.staff_user.email],
+        subject=subject_line(subject),
+        text_body=f"{body}\n\n{admin_url}\n",
     )

@@ -16,6 +16,16 @@ class Duration(models.TextChoices):
     THIRTY_DAYS = "30d", _("30 days")
     NINETY_DAYS = "90d", _("90 days")
     CUSTOM = "custom", _("Custom date")
+    # Only with a support request (Help › Contact support): ends when staff mark the request
+    # resolved, or after 30 days, whichever comes first.
+    UNTIL_RESOLVED = "resolved", _("Until this request is resolved (at most 30 days)")
+
+
+class Scope(models.TextChoices):
+    """What a representative may do on a grant. The labels are part of the contract (§6)."""
+
+    FULL = "full", _("Full access")
+    VIEW_ONLY = "view_only", _("View only")
 
 
 class Team(models.TextChoices):
@@ -28,7 +38,7 @@ class Team(models.TextChoices):
 class SupportRequest(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Resolved")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="support_requests")
     requested_by = models.ForeignKey(
@@ -39,6 +49,10 @@ class SupportRequest(models.Model):
     message = models.TextField(_("message"), max_length=10_000, validators=[multi_line_text])
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -73,6 +87,7 @@ class RemoteAccessGrant(models.Model):
     support_request = models.ForeignKey(
         SupportRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
     )
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.FULL)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
@@ -97,6 +112,14 @@ class RemoteAccessGrant(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["active", "revoked", "expired", "replaced"]),
                 name="grant_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope__in=["full", "view_only"]), name="grant_scope_valid"
+            ),
+            # "Until resolved" needs the request it waits for.
+            models.CheckConstraint(
+                condition=~Q(duration="resolved") | Q(support_request__isnull=False),
+                name="grant_until_resolved_has_request",
             ),
         ]
         indexes = [
@@ -127,6 +150,7 @@ class RepresentativeSession(models.Model):
         TIMED_OUT = "timed_out", _("the session reached its maximum length")
         SIGNED_OUT = "signed_out", _("the staff member signed out")
         ABANDONED = "abandoned", _("left without exiting, replaced by a new visit")
+        RESOLVED = "resolved", _("the support request was resolved")
 
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representative_sessions"
@@ -188,6 +212,11 @@ class AccessEvent(models.Model):
         REMOTE_ACCESS_DISABLED = "remote_access_disabled", _("Remote access turned off")
         REMOTE_ACCESS_ENABLED = "remote_access_enabled", _("Remote access turned on")
         ACCESS_ASKED = "access_asked", _("Access asked for")
+        ACCESS_REQUESTED = "access_requested", _("Access requested")
+        ACCESS_APPROVED = "access_approved", _("Access request approved")
+        ACCESS_DENIED = "access_denied", _("Access request denied")
+        REQUEST_RESOLVED = "request_resolved", _("Support request resolved")
+        REQUEST_REOPENED = "request_reopened", _("Support request reopened")
 
     # No index of its own: the (account, -created_at, -id) index below serves account lookups.
     account = models.ForeignKey(
@@ -239,3 +268,80 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return self.summary
+
+
+class AccessRequest(models.Model):
+    """Support asking a merchant for access on a ticket; an Owner or Admin approves or denies.
+
+    Pending is decided against the clock, like a live grant: `status = pending and
+    expires_at > now` (see selectors.pending_condition). The beat task only marks the
+    overdue ones expired."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+        EXPIRED = "expired", _("Expired")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="access_requests")
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    team = models.CharField(max_length=16, choices=Team.choices)
+    ticket_reference = models.CharField(
+        _("ticket reference"), max_length=100, validators=[single_line_text]
+    )
+    reason = models.TextField(
+        _("what they need to look at"), max_length=500, validators=[multi_line_text]
+    )
+    duration = models.CharField(max_length=8, choices=Duration.choices)
+    last_day = models.DateField(null=True, blank=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.FULL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    deny_reason = models.TextField(
+        _("reason"), blank=True, max_length=500, validators=[multi_line_text]
+    )
+    grant = models.OneToOneField(
+        RemoteAccessGrant,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="access_request",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "staff_user"],
+                condition=Q(status="pending"),
+                name="one_pending_access_request_per_staff_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "denied", "expired"]),
+                name="access_request_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(ticket_reference="") & ~Q(reason=""),
+                name="access_request_ticket_and_reason_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duration="resolved"), name="access_request_not_until_resolved"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "expires_at"],
+                condition=Q(status="pending"),
+                name="access_request_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_user} asks {self.account} ({self.ticket_reference}, {self.status})"

@@ -17,7 +17,12 @@ DURATION_DAYS = {
     Duration.SEVEN_DAYS: 7,
     Duration.THIRTY_DAYS: 30,
     Duration.NINETY_DAYS: 90,
+    # Its real end is the support request being resolved; this is the latest it can last.
+    Duration.UNTIL_RESOLVED: 30,
 }
+# What support may ask for, and a merchant may grant on the Security tab: every period but
+# "until resolved", which only exists alongside a support request.
+GRANT_PERIODS = [choice for choice in Duration.choices if choice[0] != Duration.UNTIL_RESOLVED]
 CUSTOM_DATE_MAX_DAYS = 365
 
 CUSTOM_DATE_REQUIRED = gettext_lazy(

@@ -128,6 +128,7 @@ class HasLiveGrant(BasePermission):
     """The account has a grant that is live right now (the one liveness rule)."""
 
     message = rules.NO_LIVE_GRANT
+    negated_message = rules.ALREADY_LIVE
 
     def has_permission(self, request: HttpRequest, account: Account) -> bool:
         return live_grant(account=account) is not None
@@ -155,4 +156,5 @@ ENTER_ACCOUNT = (
 )
 DISABLE_REMOTE_ACCESS = IsActiveStaff() & CanDisableRemoteAccess() & RemoteAccessEnabled()
 ENABLE_REMOTE_ACCESS = IsActiveStaff() & CanDisableRemoteAccess() & ~RemoteAccessEnabled()
+ASK_FOR_ACCESS = IsActiveStaff() & CanEnterAccounts() & RemoteAccessEnabled() & ~HasLiveGrant()
 SEE_REMOTE_ACCESS = IsActiveStaff() & (CanEnterAccounts() | CanDisableRemoteAccess())

@@ -29,6 +29,14 @@ NO_LIVE_GRANT = _(
     "The merchant has not granted access, or it has ended. Send them the /grant-access link."
 )
 TICKET_REQUIRED = _("Give the ticket this visit is for.")
+REQUEST_TICKET_REQUIRED = _("Give the ticket you need access for; the merchant sees it.")
+REQUEST_REASON_REQUIRED = _(
+    "Say what you need to look at, in words the merchant understands (at most 500 characters)."
+)
+ALREADY_LIVE = _("Access is already live: enter the account instead of asking for it.")
+CANNOT_RESOLVE = _(
+    "Only staff who may enter merchant accounts can resolve or reopen support requests."
+)
 REASON_REQUIRED = _("Say why remote access is being turned off; the merchant will read it.")
 
 

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 
-from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest, Team
+from .models import (
+    AccessEvent,
+    AccessRequest,
+    RemoteAccessGrant,
+    RepresentativeSession,
+    SupportRequest,
+    Team,
+)
 from .rules import ENTER_PERMISSION
 
 HISTORY_PAGE_SIZE = 25
@@ -31,7 +38,7 @@ def live_condition(*, now: dt.datetime | None = None, prefix: str = "") -> Q:
 def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAccessGrant | None:
     return (
         RemoteAccessGrant.objects.filter(live_condition(now=now), account=account)
-        .select_related("granted_by")
+        .select_related("granted_by", "access_request__staff_user")
         .first()
     )
 
@@ -134,3 +141,29 @@ def live_grant_exists(*, account_ref: str = "pk") -> Exists:
 def live_grant_column(field: str, *, account_ref: str = "pk") -> Subquery:
     """For annotating accounts: one field of the live grant (None without one)."""
     return Subquery(_live_grant_of(account_ref).values(field)[:1])
+
+
+# --- support's requests for access ----------------------------------------------------------
+
+
+def pending_condition(*, now: dt.datetime | None = None) -> Q:
+    """A request waits for the merchant iff it is pending and has not reached its expiry."""
+    return Q(status=AccessRequest.Status.PENDING, expires_at__gt=now or timezone.now())
+
+
+def access_requests_pending(*, account: Account) -> list[AccessRequest]:
+    """The requests an Owner or Admin may approve or deny now, oldest first."""
+    return list(
+        AccessRequest.objects.filter(pending_condition(), account=account)
+        .select_related("staff_user", "account")
+        .order_by("created_at", "id")
+    )
+
+
+def access_request_latest(*, account: Account, staff_user: User) -> AccessRequest | None:
+    """The staff user's most recent request for access to the account (admin page)."""
+    return (
+        AccessRequest.objects.filter(account=account, staff_user=staff_user)
+        .select_related("decided_by", "grant")
+        .first()
+    )

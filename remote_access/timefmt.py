@@ -35,12 +35,15 @@ def end_phrase(*, expires_at: dt.datetime, duration: str, zone: zoneinfo.ZoneInf
 
 
 def grant_end_phrase(grant, zone: zoneinfo.ZoneInfo | str | None = None) -> str:
-    """`end_phrase` of a grant; pass the zone when the account is already at hand."""
-    return end_phrase(
-        expires_at=grant.expires_at,
-        duration=grant.duration,
-        zone=zone if zone is not None else grant.account.tzinfo,
-    )
+    """`end_phrase` of a grant; pass the zone when the account is already at hand. A grant
+    tied to a support request ends when the request is resolved, or at its latest end."""
+    zone = zone if zone is not None else grant.account.tzinfo
+    if grant.duration == Duration.UNTIL_RESOLVED:
+        return _("until request #%(number)s is resolved (at the latest %(moment)s)") % {
+            "number": grant.support_request_id,
+            "moment": moment(grant.expires_at, zone),
+        }
+    return end_phrase(expires_at=grant.expires_at, duration=grant.duration, zone=zone)
 
 
 def time_left(*, until: dt.datetime, now: dt.datetime) -> str:

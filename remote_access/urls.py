@@ -13,6 +13,16 @@ urlpatterns = [
         name="grant_remove",
     ),
     path("settings/security/ask/", views.ask_for_access, name="ask_for_access"),
+    path(
+        "settings/security/requests/<int:access_request_id>/approve/",
+        views.access_request_approve_view,
+        name="access_request_approve",
+    ),
+    path(
+        "settings/security/requests/<int:access_request_id>/deny/",
+        views.access_request_deny_view,
+        name="access_request_deny",
+    ),
     path("settings/security/history.csv", views.history_export, name="history_export"),
     path("help/contact/", views.contact, name="contact"),
     path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),

@@ -22,13 +22,21 @@ from accounts.selectors import owners_and_admins
 from accounts.sudo import sudo_required
 
 from . import timefmt
-from .forms import ContactSupportForm, GrantPeriodForm, contact_prefill
+from .forms import (
+    ApproveAccessRequestForm,
+    ContactSupportForm,
+    DenyAccessRequestForm,
+    GrantPeriodForm,
+    contact_prefill,
+)
+from .mail import access_request_sentence
 from .middleware import leave_account
-from .models import RemoteAccessGrant, RepresentativeSession
+from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, grant_is_long
 from .selectors import (
     access_history_page,
     access_history_rows,
+    access_requests_pending,
     live_grant,
     support_request_for_account,
 )
@@ -37,6 +45,8 @@ from .services import (
     access_ask,
     access_grant,
     access_remove,
+    access_request_approve,
+    access_request_deny,
     support_request_create,
     visit_end,
 )
@@ -53,6 +63,8 @@ ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer ent
 LONG_GRANT_ACTION = format_lazy(
     gettext_lazy("give support access for more than {days} days"), days=SUDO_GRANT_DAYS
 )
+REQUEST_APPROVED = gettext_lazy("Request approved: support can enter your account now.")
+REQUEST_DENIED = gettext_lazy("Request denied. Support has been told.")
 
 
 def _security_url() -> str:
@@ -123,8 +135,42 @@ def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | No
     return sentence
 
 
+def _pending_requests(
+    request: HttpRequest,
+    *,
+    grant: RemoteAccessGrant | None,
+    bound: ApproveAccessRequestForm | None = None,
+) -> list[dict]:
+    """Each pending request with its sentence and its Approve form (`bound` in place of the
+    fresh one when the person's choice came back with an error)."""
+    account, now = request.latchkey.account, timezone.now()
+    rows = []
+    for access_request in access_requests_pending(account=account):
+        form = bound
+        if bound is None or bound.access_request.pk != access_request.pk:
+            form = ApproveAccessRequestForm(
+                access_request=access_request, account=account, now=now, current_grant=grant
+            )
+        rows.append(
+            {
+                "access_request": access_request,
+                "sentence": access_request_sentence(access_request),
+                "approve_form": form,
+                "deny_form": DenyAccessRequestForm(prefix=f"deny-{access_request.pk}"),
+                # Staff who are also members never decide their own request (the service
+                # refuses it too); they are told why instead of shown buttons.
+                "own": access_request.staff_user_id == request.user.pk,
+            }
+        )
+    return rows
+
+
 def _security_page(
-    request: HttpRequest, *, grant: RemoteAccessGrant | None, form: GrantPeriodForm
+    request: HttpRequest,
+    *,
+    grant: RemoteAccessGrant | None,
+    form: GrantPeriodForm,
+    approve_form: ApproveAccessRequestForm | None = None,
 ) -> HttpResponse:
     actor = request.latchkey.actor
     page = _page_number(request)
@@ -132,6 +178,7 @@ def _security_page(
     account = request.latchkey.account
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
+        "access_requests": _pending_requests(request, grant=grant, bound=approve_form),
         "active_tab": "security",
         "grant": grant,
         "form": form,
@@ -145,8 +192,74 @@ def _security_page(
         "page": page,
         "has_older": has_older,
     }
-    status = 400 if form.errors else 200
+    status = 400 if form.errors or (approve_form is not None and approve_form.errors) else 200
     return render(request, "remote_access/security.html", context, status=status)
+
+
+def _pending_request_or_404(request: HttpRequest, request_id: int) -> AccessRequest:
+    return get_object_or_404(
+        AccessRequest.objects.select_related("staff_user", "account"),
+        pk=request_id,
+        account=request.latchkey.account,
+    )
+
+
+@requires(Capability.MANAGE_REMOTE_ACCESS)
+@require_http_methods(["POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+def access_request_approve_view(request: HttpRequest, access_request_id: int) -> HttpResponse:
+    """Approve: a grant for the period and scope in the request's form."""
+    account = request.latchkey.account
+    if account.remote_access_disabled:
+        return render_refusal(request, REMOTE_ACCESS_OFF)
+    access_request = _pending_request_or_404(request, access_request_id)
+    grant = live_grant(account=account)
+    form = ApproveAccessRequestForm(
+        request.POST,
+        access_request=access_request,
+        account=account,
+        now=timezone.now(),
+        current_grant=grant,
+    )
+    if not form.is_valid():
+        blank = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
+        return _security_page(request, grant=grant, form=blank, approve_form=form)
+    try:
+        access_request_approve(
+            account=account,
+            actor=request.latchkey.actor,
+            request_id=access_request.pk,
+            **form.grant_fields(),
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, REQUEST_APPROVED)
+    return redirect(_security_url())
+
+
+@requires(Capability.MANAGE_REMOTE_ACCESS)
+@require_http_methods(["POST"])
+@limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+def access_request_deny_view(request: HttpRequest, access_request_id: int) -> HttpResponse:
+    """Deny, with an optional reason support reads."""
+    access_request = _pending_request_or_404(request, access_request_id)
+    form = DenyAccessRequestForm(request.POST, prefix=f"deny-{access_request.pk}")
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect(_security_url())
+    try:
+        access_request_deny(
+            account=request.latchkey.account,
+            actor=request.latchkey.actor,
+            request_id=access_request.pk,
+            reason=form.cleaned_data["reason"],
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, REQUEST_DENIED)
+    return redirect(_security_url())
 
 
 @requires(Capability.MANAGE_REMOTE_ACCESS)

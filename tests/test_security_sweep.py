@@ -14,7 +14,7 @@ from accounts.services.integrations import integration_create
 from audience.models import ImportJob
 from tests.accounts.factories import owner_actor
 from tests.audience.factories import SegmentFactory
-from tests.remote_access.factories import GrantFactory, SupportRequestFactory
+from tests.remote_access.factories import AccessRequestFactory, GrantFactory, SupportRequestFactory
 from tests.urlconf import PUBLIC, merchant_views, url_kwargs
 
 OUR_APPS = ("accounts", "remote_access", "audience", "otp_totp", "otp_static")
@@ -58,6 +58,7 @@ def samples(account, owner, admin):
         "api_key_id": 999_999,
         "job_id": job.pk,
         "segment_id": SegmentFactory(account=account).pk,
+        "access_request_id": AccessRequestFactory(account=account).pk,
         "plan": "pro",
         "token": "not-a-real-token",
         "uidb64": "MQ",

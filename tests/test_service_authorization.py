@@ -17,7 +17,11 @@ from accounts.authorization import CapabilityMissing
 from accounts.errors import ApplicationError
 from accounts.roles import Role
 from tests.accounts.factories import MembershipFactory, StaffUserFactory
-from tests.remote_access.factories import GrantFactory
+from tests.remote_access.factories import (
+    AccessRequestFactory,
+    GrantFactory,
+    SupportRequestFactory,
+)
 
 SERVICE_PACKAGES = ["accounts.services", "remote_access.services"]
 SERVICE_MODULES = ["audience.services", "audience.importing"]
@@ -67,6 +71,7 @@ NO_CALLER = {
     "remote_access.services.expiry.grants_expire_due": "beat task / manage.py expire_grants",
     "remote_access.services.expiry.grant_expire_if_overdue": "the clock, inside checked services",
     "remote_access.services.expiry.expiry_warnings_queue": "beat task",
+    "remote_access.services.requests.access_requests_expire_due": "beat task (tidying only)",
     "remote_access.services.staff.staff_teams_ensure": "operator command ensure_staff_teams",
     "remote_access.services.staff.staff_member_set_team": "operator command / seed_demo",
     "audience.importing.import_run": "worker task for a job confirmed by a checked service",
@@ -126,6 +131,8 @@ def world(account, other_account, owner, analyst, other_owner):
         "api_key_id": api_key.pk,
         "invitation_id": account.invitations.get().pk,
         "grant_id": grant.pk,
+        "access_request_id": AccessRequestFactory(account=account).pk,
+        "support_request": SupportRequestFactory(account=account, requested_by=owner),
         "segment": Segment.objects.create(account=account, name="S", match="all", conditions=[]),
         "job": ImportJob.objects.create(
             account=account, created_by=owner, file_name="a.csv", content=b"email\na@b.c\n"
@@ -188,6 +195,12 @@ CALLS = {
     "remote_access.services.grants.support_request_create": lambda w, caller: dict(
         account=w["account"], actor=caller, team="support", subject="s", message="m"
     ),
+    "remote_access.services.requests.access_request_approve": lambda w, caller: dict(
+        account=w["account"], actor=caller, request_id=w["access_request_id"], duration="7d"
+    ),
+    "remote_access.services.requests.access_request_deny": lambda w, caller: dict(
+        account=w["account"], actor=caller, request_id=w["access_request_id"]
+    ),
     "audience.services.segment_save": lambda w, caller: dict(
         account=w["account"], actor=caller, name="x", match="all", conditions=[]
     ),
@@ -209,6 +222,19 @@ STAFF_CALLS = {
     ),
     "remote_access.services.turn_off.remote_access_enable": lambda w: dict(
         account=w["account"], staff_user=w["staff"]
+    ),
+    "remote_access.services.requests.access_request_create": lambda w: dict(
+        account=w["account"],
+        staff_user=w["staff"],
+        ticket_reference="1",
+        reason="r",
+        duration="7d",
+    ),
+    "remote_access.services.requests.support_request_resolve": lambda w: dict(
+        support_request=w["support_request"], staff_user=w["staff"]
+    ),
+    "remote_access.services.requests.support_request_reopen": lambda w: dict(
+        support_request=w["support_request"], staff_user=w["staff"]
     ),
 }
 # Refused to an Analyst of the account and to an Owner of another account alike, except
@@ -245,5 +271,6 @@ def test_member_service__refuses_an_under_privileged_caller(name, caller, world)
 @pytest.mark.parametrize("name", list(STAFF_CALLS))
 def test_staff_service__refuses_staff_without_the_permission(name, world):
     function = service_functions()[name]
-    with pytest.raises(ApplicationError, match="permission to enter|Only customer success"):
+    refusals = "permission to enter|Only customer success|Only staff who may enter"
+    with pytest.raises(ApplicationError, match=refusals):
         function(**STAFF_CALLS[name](world))

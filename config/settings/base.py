@@ -41,6 +41,8 @@ SUDO_MINUTES = env.int("SUDO_MINUTES", default=15)
 REPRESENTATIVE_SESSION_MAX_AGE = timedelta(
     hours=env.int("REPRESENTATIVE_SESSION_MAX_HOURS", default=8)
 )
+# How long support's request for access waits for the merchant before it expires.
+ACCESS_REQUEST_PENDING = timedelta(hours=env.int("ACCESS_REQUEST_PENDING_HOURS", default=24))
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # How many proxies (TLS terminator, load balancer) sit in front of gunicorn and append to
 # X-Forwarded-For. 0: clients connect directly and the header is ignored (a client could
@@ -271,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "remote_access.tasks.expire_grants",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "expire-access-requests": {
+        "task": "remote_access.tasks.expire_access_requests",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     "health-heartbeat": {
         "task": "health.tasks.beat_heartbeat",

@@ -14,6 +14,14 @@ from .expiry import (
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
+from .requests import (
+    access_request_approve,
+    access_request_create,
+    access_request_deny,
+    access_requests_expire_due,
+    support_request_reopen,
+    support_request_resolve,
+)
 from .turn_off import remote_access_disable, remote_access_enable
 from .visits import (
     visit_end,
@@ -28,6 +36,10 @@ __all__ = [
     "access_ask",
     "access_grant",
     "access_remove",
+    "access_request_approve",
+    "access_request_create",
+    "access_request_deny",
+    "access_requests_expire_due",
     "event_record",
     "expiry_warnings_queue",
     "grant_end",
@@ -39,4 +51,6 @@ __all__ = [
     "visit_start",
     "visits_end_for_grant",
     "support_request_create",
+    "support_request_reopen",
+    "support_request_resolve",
 ]

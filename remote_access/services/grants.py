@@ -6,6 +6,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
@@ -14,9 +15,18 @@ from accounts.models import Account
 from accounts.roles import Capability
 
 from ..mail import access_change_mail_enqueue
-from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
+from ..models import (
+    AccessEvent,
+    AccessRequest,
+    Duration,
+    RemoteAccessGrant,
+    RepresentativeSession,
+    Scope,
+    SupportRequest,
+)
 from ..periods import expires_at_for
 from ..timefmt import grant_end_phrase
+from ..wording import scope_phrase, ticket_label
 from .common import (
     GRANT_CHANGED_MEANWHILE,
     NOTHING_TO_REMOVE,
@@ -27,11 +37,15 @@ from .common import (
 from .ending import grant_end
 from .expiry import grant_expire_if_overdue
 
+UNTIL_RESOLVED_NEEDS_REQUEST = gettext_lazy(
+    "“Until this request is resolved” can only be chosen when sending a support request."
+)
+
 
 def _period_phrase(grant: RemoteAccessGrant) -> str:
     """Written with the same helpers as the Security tab, the mails and the banner."""
     until = grant_end_phrase(grant)
-    if grant.duration == Duration.CUSTOM:
+    if grant.duration in (Duration.CUSTOM, Duration.UNTIL_RESOLVED):
         return until
     return _("for %(period)s (%(until)s)") % {
         "period": Duration(grant.duration).label,
@@ -53,14 +67,21 @@ def access_grant(
     last_day: dt.date | None = None,
     expected_current_grant_id: int | None = None,
     support_request: SupportRequest | None = None,
+    scope: str = Scope.FULL,
+    access_request: AccessRequest | None = None,
 ) -> RemoteAccessGrant:
     """Grant support access, replacing the current grant if there is one.
 
     `expected_current_grant_id` is the grant the person saw when they chose (None for "no
     access"). If it is no longer the active one — a double submit, or another admin acting
     meanwhile — nothing changes and they are told so.
+
+    `access_request`: the request from support this grant approves (services/requests.py,
+    which checked and locked it); the one history row then says so.
     """
     require_capability(actor, account, Capability.MANAGE_REMOTE_ACCESS)
+    if duration == Duration.UNTIL_RESOLVED and support_request is None:
+        raise ApplicationError(UNTIL_RESOLVED_NEEDS_REQUEST, field="duration")
     account = lock_account(account)
     if account.remote_access_disabled:
         raise ApplicationError(REMOTE_ACCESS_OFF)
@@ -95,13 +116,34 @@ def access_grant(
             else RemoteAccessGrant.Source.SECURITY_PAGE
         ),
         support_request=support_request,
+        scope=scope,
     )
     grant.full_clean(validate_constraints=False)
     grant.save()
-    if current is not None:
-        summary = _("%(name)s changed access: now %(period)s") % {
+    if access_request is not None:
+        event_record(
+            account=account,
+            kind=AccessEvent.Kind.ACCESS_APPROVED,
+            summary=_(
+                "%(name)s approved %(staff)s's request (ticket %(ticket)s): access %(period)s"
+                "%(scope)s"
+            )
+            % {
+                "name": actor.user.full_name,
+                "staff": access_request.staff_user.full_name,
+                "ticket": ticket_label(access_request.ticket_reference),
+                "period": _period_phrase(grant),
+                "scope": scope_phrase(grant.scope),
+            },
+            actor=actor,
+            grant=grant,
+        )
+        notify_change(grant, "replaced" if current is not None else "granted")
+    elif current is not None:
+        summary = _("%(name)s changed access: now %(period)s%(scope)s") % {
             "name": actor.user.full_name,
             "period": _period_phrase(grant),
+            "scope": scope_phrase(grant.scope),
         }
         event_record(
             account=account,
@@ -116,8 +158,9 @@ def access_grant(
             "name": actor.user.full_name,
             "period": _period_phrase(grant),
         }
-        if support_request is not None:
+        if support_request is not None and grant.duration != Duration.UNTIL_RESOLVED:
             summary += _(" with support request #%(number)s") % {"number": support_request.pk}
+        summary += scope_phrase(grant.scope)
         event_record(
             account=account,
             kind=AccessEvent.Kind.GRANTED,
@@ -168,6 +211,7 @@ def support_request_create(
     duration: str | None = None,
     last_day: dt.date | None = None,
     expected_current_grant_id: int | None = None,
+    scope: str = Scope.FULL,
 ) -> tuple[SupportRequest, RemoteAccessGrant | None]:
     """Create a support request and, when asked, the grant that goes with it, together."""
     require_capability(actor, account, Capability.CONTACT_SUPPORT)
@@ -185,5 +229,6 @@ def support_request_create(
             last_day=last_day,
             expected_current_grant_id=expected_current_grant_id,
             support_request=support_request,
+            scope=scope,
         )
     return support_request, grant

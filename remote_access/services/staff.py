@@ -16,6 +16,7 @@ TEAM_PERMISSIONS = [
     ("remote_access", "view_representativesession"),
     ("remote_access", "view_accessevent"),
     ("remote_access", "view_supportrequest"),
+    ("remote_access", "view_accessrequest"),
     ENTER_PERMISSION,
 ]
 

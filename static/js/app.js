@@ -60,7 +60,7 @@
   document.querySelectorAll("[data-custom-date]").forEach(function (form) {
     var field = form.querySelector("[data-custom-date-field]");
     function sync() {
-      var chosen = form.querySelector("input[name=duration]:checked");
+      var chosen = form.querySelector("input[name$=duration]:checked");  // prefixed forms too
       field.hidden = !(chosen && chosen.value === "custom") && !field.querySelector(".field-error");
     }
     form.addEventListener("change", sync);

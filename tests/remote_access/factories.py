@@ -6,6 +6,7 @@ from factory.django import DjangoModelFactory
 
 from remote_access.models import (
     AccessEvent,
+    AccessRequest,
     Duration,
     RemoteAccessGrant,
     RepresentativeSession,
@@ -71,3 +72,20 @@ def csm_user():
     user = StaffUserFactory()
     staff_member_set_team(user=user, team="Success", may_disable=True)
     return user
+
+
+class AccessRequestFactory(DjangoModelFactory[AccessRequest]):
+    """A pending request for 7 days of full access, made now; prefer `access_request_create`
+    in tests of behaviour."""
+
+    class Meta:
+        model = AccessRequest
+
+    account = factory.SubFactory(AccountFactory)
+    staff_user = factory.SubFactory(StaffUserFactory)
+    team = Team.SUPPORT
+    ticket_reference = factory.Sequence(lambda n: str(4400 + n))
+    reason = "Segment VIP shows 0 profiles"
+    duration = Duration.SEVEN_DAYS
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda request: request.created_at + dt.timedelta(hours=24))
