@@ -172,6 +172,8 @@ class ApproveAccessRequestForm(GrantPeriodForm):
 
 
 class DenyAccessRequestForm(forms.Form):
+    """Deny support's request, with a reason they read. Prefixed with the request."""
+
     reason = forms.CharField(
         label=_("Reason (optional)"),
         required=False,
@@ -180,6 +182,11 @@ class DenyAccessRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Support reads it."),
     )
+
+    def __init__(self, data=None, *args, access_request: AccessRequest, **kwargs) -> None:
+        kwargs.setdefault("prefix", f"deny-{access_request.pk}")
+        super().__init__(data, *args, **kwargs)
+        self.access_request = access_request
 
 
 class AccessRequestForm(GrantPeriodForm):

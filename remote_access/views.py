@@ -139,24 +139,26 @@ def _pending_requests(
     request: HttpRequest,
     *,
     grant: RemoteAccessGrant | None,
-    bound: ApproveAccessRequestForm | None = None,
+    bound: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
 ) -> list[dict]:
-    """Each pending request with its sentence and its Approve form (`bound` in place of the
-    fresh one when the person's choice came back with an error)."""
+    """Each pending request with its sentence and its Approve and Deny forms (`bound` in
+    place of the fresh one when what the person chose came back with an error)."""
     account, now = request.latchkey.account, timezone.now()
+    bound_to = getattr(bound, "access_request", None)
     rows = []
     for access_request in access_requests_pending(account=account):
-        form = bound
-        if bound is None or bound.access_request.pk != access_request.pk:
-            form = ApproveAccessRequestForm(
-                access_request=access_request, account=account, now=now, current_grant=grant
-            )
+        mine = bound_to is not None and bound_to.pk == access_request.pk
+        approve = bound if mine and isinstance(bound, ApproveAccessRequestForm) else None
+        deny = bound if mine and isinstance(bound, DenyAccessRequestForm) else None
         rows.append(
             {
                 "access_request": access_request,
                 "sentence": access_request_sentence(access_request),
-                "approve_form": form,
-                "deny_form": DenyAccessRequestForm(prefix=f"deny-{access_request.pk}"),
+                "approve_form": approve
+                or ApproveAccessRequestForm(
+                    access_request=access_request, account=account, now=now, current_grant=grant
+                ),
+                "deny_form": deny or DenyAccessRequestForm(access_request=access_request),
                 # Staff who are also members never decide their own request (the service
                 # refuses it too); they are told why instead of shown buttons.
                 "own": access_request.staff_user_id == request.user.pk,
@@ -169,16 +171,20 @@ def _security_page(
     request: HttpRequest,
     *,
     grant: RemoteAccessGrant | None,
-    form: GrantPeriodForm,
-    approve_form: ApproveAccessRequestForm | None = None,
+    form: GrantPeriodForm | None = None,
+    bound_request_form: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
 ) -> HttpResponse:
+    """The tab; `form` is the grant form (a fresh one when None), `bound_request_form` an
+    Approve or Deny form sent back with an error."""
     actor = request.latchkey.actor
-    page = _page_number(request)
-    events, has_older = access_history_page(account=request.latchkey.account, page=page)
     account = request.latchkey.account
+    if form is None:
+        form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
+    page = _page_number(request)
+    events, has_older = access_history_page(account=account, page=page)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
-        "access_requests": _pending_requests(request, grant=grant, bound=approve_form),
+        "access_requests": _pending_requests(request, grant=grant, bound=bound_request_form),
         "active_tab": "security",
         "grant": grant,
         "form": form,
@@ -192,8 +198,8 @@ def _security_page(
         "page": page,
         "has_older": has_older,
     }
-    status = 400 if form.errors or (approve_form is not None and approve_form.errors) else 200
-    return render(request, "remote_access/security.html", context, status=status)
+    errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
+    return render(request, "remote_access/security.html", context, status=400 if errors else 200)
 
 
 def _pending_request_or_404(request: HttpRequest, request_id: int) -> AccessRequest:
@@ -222,8 +228,7 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
         current_grant=grant,
     )
     if not form.is_valid():
-        blank = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
-        return _security_page(request, grant=grant, form=blank, approve_form=form)
+        return _security_page(request, grant=grant, bound_request_form=form)
     try:
         access_request_approve(
             account=account,
@@ -244,10 +249,10 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
 def access_request_deny_view(request: HttpRequest, access_request_id: int) -> HttpResponse:
     """Deny, with an optional reason support reads."""
     access_request = _pending_request_or_404(request, access_request_id)
-    form = DenyAccessRequestForm(request.POST, prefix=f"deny-{access_request.pk}")
+    form = DenyAccessRequestForm(request.POST, access_request=access_request)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", [])))
-        return redirect(_security_url())
+        grant = live_grant(account=request.latchkey.account)
+        return _security_page(request, grant=grant, bound_request_form=form)
     try:
         access_request_deny(
             account=request.latchkey.account,

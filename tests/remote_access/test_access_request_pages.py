@@ -329,3 +329,37 @@ def test_security_tab__no_buttons_on_ones_own_request(account, support_staff):
     page = signed_in(support_staff).get(SECURITY).content.decode().replace("&#x27;", "'")
     assert ">Approve</button>" not in page
     assert "You asked for this access yourself" in page
+
+
+def test_security_tab__queries_do_not_grow_with_pending_requests(account, owner):
+    """One pending request or five: the page makes the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.accounts.factories import StaffUserFactory
+
+    client = signed_in(owner)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(SECURITY).status_code == 200
+        return len(captured)
+
+    AccessRequestFactory(account=account)
+    one = queries()
+    for _ in range(4):
+        AccessRequestFactory(account=account, staff_user=StaffUserFactory())
+    assert queries() == one
+
+
+def test_security_tab__deny_with_a_reason_too_long_keeps_it(account, owner):
+    access_request = AccessRequestFactory(account=account)
+    reason = "x" * 501
+    response = signed_in(owner).post(
+        deny_url(access_request), {f"deny-{access_request.pk}-reason": reason}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "at most 500 characters" in page
+    assert reason in page
+    assert AccessRequest.objects.get().status == AccessRequest.Status.PENDING
