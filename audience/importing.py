@@ -8,6 +8,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,22 +17,33 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
+from accounts.errors import ApplicationError
 from accounts.models import Account
 from accounts.plans import plan_details
 from accounts.roles import Capability
 
-from .models import ImportJob, ImportRejection, Profile
+from .models import ImportJob, ImportRejection, ImportSeenEmail, Profile
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 BATCH_SIZE = 1000
 PREVIEW_ROWS = 10
+# A batch commits in well under a second; a job silent for this long has lost its worker.
+HEARTBEAT_STALE = dt.timedelta(minutes=2)
+QUEUED_STALE = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+IMPORT_GAVE_UP = gettext_lazy(
+    "The import stopped %(attempts)s times before the end (a worker was lost each time), so "
+    "it was given up. The rows counted above are imported; start again to import the rest."
+)
 
 PROFILE_FIELDS = ["email", "first_name", "last_name", "country", "total_spent", "created_at"]
 ALIASES = {
@@ -233,57 +245,144 @@ def import_preview(*, job: ImportJob) -> tuple[list[str], list[dict]]:
 def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
     require_capability(actor, job.account, Capability.IMPORT_DATA)
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
-        status=ImportJob.Status.QUEUED
+        status=ImportJob.Status.QUEUED, heartbeat_at=timezone.now()
     )
     if claimed:
-        from .tasks import import_profiles
-
-        transaction.on_commit(lambda: import_profiles.delay(job_id=job.pk))
+        _enqueue(job.pk)
     job.refresh_from_db()
     return job
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import import_profiles
+
+    transaction.on_commit(lambda: import_profiles.delay(job_id=job_id))
+
+
+class _Superseded(Exception):
+    """Another worker claimed the job after this one was taken for dead: this one stops."""
+
+
+def _claim(job_id: int) -> ImportJob | None:
+    """Take a queued job, or a running one whose worker stopped sending heartbeats.
+
+    A redelivered task finds a job that a live worker holds (fresh heartbeat) and stops; one
+    that a dead worker held is taken over and resumed after its last committed batch.
+    """
+    stale = timezone.now() - HEARTBEAT_STALE
+    with transaction.atomic():
+        job = (
+            ImportJob.objects.select_for_update()
+            .filter(
+                Q(status=ImportJob.Status.QUEUED)
+                | Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=stale),
+                pk=job_id,
+            )
+            .select_related("account")
+            .first()
+        )
+        if job is None:
+            return None
+        if job.attempts >= MAX_ATTEMPTS:
+            _fail(job, IMPORT_GAVE_UP % {"attempts": job.attempts})
+            return None
+        job.status = ImportJob.Status.RUNNING
+        job.attempts += 1
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "attempts", "heartbeat_at"])
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+    ImportSeenEmail.objects.filter(job=job).delete()
 
 
 def import_run(*, job_id: int) -> ImportJob | None:
-    """Run a queued import. A second delivery of the same task finds it claimed and stops."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING
-    )
-    if not claimed:
+    """Run (or resume) an import. A second delivery of the same task finds it claimed and
+    stops, unless the worker holding it has died."""
+    job = _claim(job_id)
+    if job is None:
         return None
-    job = ImportJob.objects.select_related("account").get(pk=job_id)
     try:
         _import(job)
+    except _Superseded:
+        return None
     except Exception as error:
-        ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED,
-            error=_("The import stopped: %(error)s") % {"error": type(error).__name__},
-            finished_at=timezone.now(),
-        )
+        _fail(job, _("The import stopped: %(error)s") % {"error": type(error).__name__})
         raise
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.DONE, finished_at=timezone.now()
+        )
+        ImportSeenEmail.objects.filter(job=job).delete()
     job.refresh_from_db()
     return job
 
 
+def import_recover_stalled(*, stale_after: dt.timedelta | None = None) -> list[int]:
+    """Queue again every import whose worker stopped sending heartbeats; returns their ids.
+
+    Run every minute by beat. The task that picks a job up resumes it after its last
+    committed batch, or marks it failed after MAX_ATTEMPTS tries.
+    """
+    now = timezone.now()
+    stale = now - (HEARTBEAT_STALE if stale_after is None else stale_after)
+    # A queued job may simply wait behind other tasks; its message is sent again only when it
+    # has waited far longer than that (the broker may have lost it).
+    queued_stale = now - (QUEUED_STALE if stale_after is None else stale_after)
+    stalled = list(
+        ImportJob.objects.filter(
+            Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=ImportJob.Status.QUEUED, heartbeat_at__lt=queued_stale)
+        ).values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for job_id in stalled:
+            _enqueue(job_id)
+    return stalled
+
+
+@transaction.atomic
+def import_restart(*, job: ImportJob, actor: Actor) -> ImportJob:
+    """A new preview of a failed import's file: importing it again updates the rows that
+    made it in (matched by email) and adds the rest."""
+    require_capability(actor, job.account, Capability.IMPORT_DATA)
+    if job.status != ImportJob.Status.FAILED:
+        raise ApplicationError(_("Only a failed import can be started again."))
+    source = ImportJob.objects.get(pk=job.pk)
+    return ImportJob.objects.create(
+        account=source.account,
+        created_by=actor.user,
+        file_name=source.file_name,
+        content=source.content,
+        mapping=source.mapping,
+        total_rows=source.total_rows,
+    )
+
+
 def _import(job: ImportJob) -> None:
+    """Check and write the rows after the last committed batch, in batches."""
     headers, rows = read_rows(job.content)
-    seen: dict[str, int] = {}
+    done = job.processed_rows
+    totals = {
+        "processed": done,
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "rejected": job.rejected_count,
+    }
     batch: list[tuple[int, RowResult]] = []
-    totals = {"processed": 0, "created": 0, "updated": 0, "rejected": 0}
     rejections: list[ImportRejection] = []
-    for line, cells in rows:
+    for line, cells in itertools.islice(rows, done, None):
         result = check_row(cells, headers, job.mapping)
-        email = result.values.get("email", "")
-        if result.error is None and email in seen:
-            result.error = _("same email as line %(line)s") % {"line": seen[email]}
         if result.error is not None:
+            email = result.values.get("email", "")
             rejections.append(
                 ImportRejection(job=job, line=line, email=email[:254], reason=result.error[:300])
             )
         else:
-            seen[email] = line
             batch.append((line, result))
         totals["processed"] += 1
         if len(batch) >= BATCH_SIZE or len(rejections) >= BATCH_SIZE:
@@ -292,10 +391,48 @@ def _import(job: ImportJob) -> None:
     _write_batch(job, batch, rejections, totals)
 
 
+def _drop_repeats(job: ImportJob, batch, rejections) -> list:
+    """Rows whose email came earlier in the file become rejections; the rest are recorded.
+
+    The earlier lines live in the database (one lookup per batch), so memory does not grow
+    with the file and a resumed import still knows what the dead worker saw.
+    """
+    emails = {result.values["email"] for _line, result in batch}
+    first_line = dict(
+        ImportSeenEmail.objects.filter(job=job, email__in=emails).values_list("email", "line")
+    )
+    kept = []
+    for line, result in batch:
+        email = result.values["email"]
+        if email in first_line:
+            rejections.append(
+                ImportRejection(
+                    job=job,
+                    line=line,
+                    email=email[:254],
+                    reason=_("same email as line %(line)s") % {"line": first_line[email]},
+                )
+            )
+            continue
+        first_line[email] = line
+        kept.append((line, result))
+    ImportSeenEmail.objects.bulk_create(
+        [ImportSeenEmail(job=job, email=result.values["email"], line=line) for line, result in kept]
+    )
+    rejections.sort(key=lambda rejection: rejection.line)
+    return kept
+
+
 @transaction.atomic
 def _write_batch(job, batch, rejections, totals) -> None:
+    # The job row first: only the worker holding the latest claim may write, and the counters
+    # move forward from exactly where the last committed batch left them.
+    current = ImportJob.objects.select_for_update().only("attempts", "status").get(pk=job.pk)
+    if current.attempts != job.attempts or current.status != ImportJob.Status.RUNNING:
+        raise _Superseded
     # Lock the account: two imports at once must not both spend the plan's last places.
     account = Account.objects.select_for_update().get(pk=job.account_id)
+    batch = _drop_repeats(job, batch, rejections)
     limit = plan_details(account.plan).profile_limit
     emails = [result.values["email"] for _line, result in batch]
     mapped = {target for target in job.mapping.values() if target in PROFILE_FIELDS}
@@ -345,4 +482,5 @@ def _write_batch(job, batch, rejections, totals) -> None:
         created_count=totals["created"],
         updated_count=totals["updated"],
         rejected_count=totals["rejected"],
+        heartbeat_at=timezone.now(),
     )

@@ -84,9 +84,21 @@ class ImportJob(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: set when queued, claimed, and with every committed batch. A queued or
+    # running job whose heartbeat stops is picked up again by the recovery sweep.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # How many times a worker has claimed the job; each claim resumes after the last batch.
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["heartbeat_at"],
+                name="import_in_flight_idx",
+                condition=Q(status__in=["queued", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
@@ -96,6 +108,24 @@ class ImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ImportSeenEmail(models.Model):
+    """The first line of each email in a running import, so that a later row with the same
+    email is rejected, batch by batch in SQL and across a worker restart. Deleted when the
+    import ends."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=254)
+    line = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "email"], name="import_email_once_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} (line {self.line})"
 
 
 class ImportRejection(models.Model):

@@ -9,10 +9,17 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, requires
 from accounts.csv_export import csv_download
+from accounts.errors import ApplicationError
 from accounts.roles import Capability
 
 from .forms import ConditionFormSet, SegmentForm, UploadForm, condition_initial
-from .importing import ImportRefused, import_confirm, import_prepare, import_preview
+from .importing import (
+    ImportRefused,
+    import_confirm,
+    import_prepare,
+    import_preview,
+    import_restart,
+)
 from .models import ImportJob, Segment
 from .selectors import account_imports, account_segments, profile_search, segment_preview
 from .services import SegmentError, segment_delete, segment_save
@@ -79,6 +86,18 @@ def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_confirm(job=_job(request, job_id), actor=request.actor)
     describe_action(request, _("started importing %(file)s") % {"file": job.file_name})
     return redirect("audience:import_detail", job_id=job.pk)
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["POST"])
+def import_again(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    try:
+        fresh = import_restart(job=job, actor=request.actor)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("audience:import_detail", job_id=job.pk)
+    return redirect("audience:import_detail", job_id=fresh.pk)
 
 
 @requires(Capability.IMPORT_DATA)
