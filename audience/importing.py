@@ -29,6 +29,7 @@ from accounts.errors import ApplicationError
 from accounts.models import Account
 from accounts.plans import plan_details
 from accounts.roles import Capability
+from accounts.validators import single_line
 
 from .models import ImportJob, ImportRejection, ImportSeenEmail, Profile
 
@@ -36,6 +37,10 @@ MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 BATCH_SIZE = 1000
 PREVIEW_ROWS = 10
+# The longest cell a file may hold, in characters (the csv module's default, 131,072, made
+# longer cells an uncaught error). Longer cells refuse the file with the line number.
+CELL_LIMIT = 1_000_000
+csv.field_size_limit(CELL_LIMIT)
 # A batch commits in well under a second; a job silent for this long has lost its worker.
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
 QUEUED_STALE = dt.timedelta(minutes=10)
@@ -63,14 +68,6 @@ ALIASES = {
 }
 
 
-class ImportRefused(Exception):
-    """The file cannot be imported at all; the message says why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def _normalise(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
@@ -93,21 +90,45 @@ def _text(content: bytes | memoryview) -> io.TextIOWrapper:
 
 
 def read_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header, and (line number, cells) for each non-blank row after it."""
+    """The header, and (line number, cells) for each non-blank row after it.
+
+    A row the csv module cannot read (a cell over CELL_LIMIT, a NUL byte) refuses the whole
+    file with its line number: the rows after it cannot be trusted to start where they seem.
+    """
     reader = csv.reader(_text(content))
     try:
         headers = next(reader)
     except StopIteration:
-        raise ImportRefused(_("The file is empty.")) from None
+        raise ApplicationError(_("The file is empty."), field="file") from None
+    except csv.Error as error:
+        raise _unreadable(1, error) from None
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         line = 1
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise _unreadable(line + 1, error) from None
             if any(cell.strip() for cell in cells):
                 yield line + 1, cells
             line = reader.line_num
 
     return headers, rows()
+
+
+def _unreadable(line: int, error: csv.Error) -> ApplicationError:
+    if "field larger than field limit" in str(error):
+        reason = _("a cell is longer than %(limit)s characters") % {"limit": f"{CELL_LIMIT:,}"}
+    else:
+        reason = _("it is not valid CSV (%(error)s)") % {"error": str(error)[:100]}
+    return ApplicationError(
+        _("Line %(line)s cannot be read: %(reason)s. Correct it and upload the file again.")
+        % {"line": line, "reason": reason},
+        field="file",
+    )
 
 
 @dataclass
@@ -124,6 +145,9 @@ def check_row(cells: list[str], headers: list[str], mapping: dict[str, str]) -> 
             "count": len(cells),
             "header": len(headers),
         }
+        return result
+    if any("\x00" in cell for cell in cells):
+        result.error = _("a cell contains a NUL character")  # PostgreSQL text cannot hold it
         return result
     for header, cell in zip(headers, cells, strict=False):
         target = mapping.get(header)
@@ -197,33 +221,45 @@ def import_prepare(*, account: Account, actor: Actor, file_name: str, content: b
     """Check the file and keep it for a preview; nothing is imported yet."""
     require_capability(actor, account, Capability.IMPORT_DATA)
     if len(content) > MAX_BYTES:
-        raise ImportRefused(_("The file is larger than 20 MB. Split it and import the parts."))
+        raise ApplicationError(
+            _("The file is larger than 20 MB. Split it and import the parts."), field="file"
+        )
     try:
         _check_utf8(content)
     except UnicodeDecodeError:
-        raise ImportRefused(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+        raise ApplicationError(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
+            field="file",
         ) from None
     headers, rows = read_rows(content)
+    if any("\x00" in header for header in headers):
+        raise ApplicationError(
+            _("The header row contains a NUL character. Save the file as CSV and upload it again."),
+            field="file",
+        )
     mapping = column_mapping(headers)
     if "email" not in mapping.values():
-        raise ImportRefused(
-            _("No email column. Name one column “email”; it is how profiles are matched.")
+        raise ApplicationError(
+            _("No email column. Name one column “email”; it is how profiles are matched."),
+            field="file",
         )
     if len(set(headers)) != len(headers):
-        raise ImportRefused(_("Two columns have the same name. Rename one of them."))
+        raise ApplicationError(
+            _("Two columns have the same name. Rename one of them."), field="file"
+        )
     total = 0
     for total, _row in enumerate(rows, start=1):
         if total > MAX_ROWS:
-            raise ImportRefused(
-                _("The file has more than 200,000 rows. Split it and import the parts.")
+            raise ApplicationError(
+                _("The file has more than 200,000 rows. Split it and import the parts."),
+                field="file",
             )
     if total == 0:
-        raise ImportRefused(_("The file has a header but no rows."))
+        raise ApplicationError(_("The file has a header but no rows."), field="file")
     return ImportJob.objects.create(
         account=account,
         created_by=actor.user,
-        file_name=file_name[:255],
+        file_name=single_line(file_name)[:255],
         content=content,
         mapping=mapping,
         total_rows=total,
@@ -256,7 +292,8 @@ def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
 def _enqueue(job_id: int) -> None:
     from .tasks import import_profiles
 
-    transaction.on_commit(lambda: import_profiles.delay(job_id=job_id))
+    # robust: a broker outage leaves the job queued for the recovery sweep, never a 500.
+    transaction.on_commit(lambda: import_profiles.delay(job_id=job_id), robust=True)
 
 
 class _Superseded(Exception):
@@ -311,7 +348,8 @@ def import_run(*, job_id: int) -> ImportJob | None:
     except _Superseded:
         return None
     except Exception as error:
-        _fail(job, _("The import stopped: %(error)s") % {"error": type(error).__name__})
+        reason = error.message if isinstance(error, ApplicationError) else type(error).__name__
+        _fail(job, _("The import stopped: %(error)s") % {"error": reason})
         raise
     with transaction.atomic():
         ImportJob.objects.filter(pk=job.pk).update(

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
+from accounts.validators import single_line_text
 
 
 class Profile(models.Model):
@@ -40,7 +41,7 @@ class Segment(models.Model):
         ANY = "any", _("any condition")
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="segments")
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[single_line_text])
     match = models.CharField(_("match"), max_length=3, choices=Match.choices, default=Match.ALL)
     # [{"field": "total_spent", "operator": "gt", "value": "100"}, …], validated by conditions.py
     conditions = models.JSONField(default=list)
@@ -116,7 +117,7 @@ class ImportSeenEmail(models.Model):
     import ends."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
-    email = models.CharField(max_length=254)
+    email = models.CharField(max_length=254, validators=[single_line_text])
     line = models.PositiveIntegerField()
 
     class Meta:

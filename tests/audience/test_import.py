@@ -211,3 +211,43 @@ def test_import__50000_rows_through_a_real_worker_on_redis():
     assert any(0 < percent < 100 for percent in seen), seen  # it was seen moving
     assert (job.created_count, job.rejected_count) == (50_000, 0)
     assert Profile.objects.filter(account=account).count() == 50_000
+
+
+# --- no CSV makes a 500 (issue 15, finding 5) ----------------------------------------------
+
+
+def test_import__a_cell_longer_than_the_csv_default_is_read(owner_client, account):
+    """131,073 characters used to be an uncaught csv.Error; up to CELL_LIMIT it is a cell."""
+    content = b"email,notes\na@example.com," + b"x" * 131_073 + b"\n"
+    response = upload(owner_client, content)
+    assert response.status_code == 302
+    assert ImportJob.objects.get().total_rows == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"email,notes\na@example.com,ok\nb@example.com," + b"x" * 1_000_001 + b"\n",
+            "Line 3 cannot be read: a cell is longer than 1,000,000 characters.",
+        ),
+        (b"email," + b"y" * 1_000_001 + b"\na@example.com\n", "Line 1 cannot be read"),
+        (b"email,ti\x00er\na@example.com,x\n", "The header row contains a NUL character"),
+    ],
+)
+def test_import__unreadable_rows_refuse_the_file_with_the_line(owner_client, content, message):
+    response = upload(owner_client, content)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not ImportJob.objects.exists()
+
+
+def test_import__a_nul_character_rejects_its_row(owner_client, django_capture_on_commit_callbacks):
+    """PostgreSQL cannot store NUL in text: the row is rejected, the rest imported."""
+    content = b"email,tier\na@example.com,gold\nb@example.com,go\x00ld\nc@exa\x00mple.com,x\n"
+    job = run_import(owner_client, content, django_capture_on_commit_callbacks)
+    assert job.status == "done"
+    assert (job.created_count, job.rejected_count) == (1, 2)
+    assert set(job.rejections.values_list("reason", flat=True)) == {
+        "a cell contains a NUL character"
+    }
