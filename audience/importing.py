@@ -36,6 +36,7 @@ from .models import ImportJob, ImportRejection, ImportSeenEmail, Profile
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 BATCH_SIZE = 1000
+STAGE_BATCH = 5000
 PREVIEW_ROWS = 10
 # The longest cell a file may hold, in characters (the csv module's default, 131,072, made
 # longer cells an uncaught error). Longer cells refuse the file with the line number.
@@ -217,6 +218,7 @@ def _check_utf8(content: bytes, chunk: int = 1 << 20) -> None:
     decoder.decode(b"", final=True)
 
 
+@transaction.atomic
 def import_prepare(*, account: Account, actor: Actor, file_name: str, content: bytes) -> ImportJob:
     """Check the file and keep it for a preview; nothing is imported yet."""
     require_capability(actor, account, Capability.IMPORT_DATA)
@@ -247,33 +249,97 @@ def import_prepare(*, account: Account, actor: Actor, file_name: str, content: b
         raise ApplicationError(
             _("Two columns have the same name. Rename one of them."), field="file"
         )
-    total = 0
-    for total, _row in enumerate(rows, start=1):
-        if total > MAX_ROWS:
-            raise ApplicationError(
-                _("The file has more than 200,000 rows. Split it and import the parts."),
-                field="file",
-            )
-    if total == 0:
-        raise ApplicationError(_("The file has a header but no rows."), field="file")
-    return ImportJob.objects.create(
+    job = ImportJob.objects.create(
         account=account,
         created_by=actor.user,
         file_name=single_line(file_name)[:255],
         content=content,
         mapping=mapping,
-        total_rows=total,
+    )
+    _stage_emails(job, headers, rows)
+    return job
+
+
+def _stage_emails(job: ImportJob, headers: list[str], rows) -> None:
+    """Count the rows and keep the first line of each email in the database, for the
+    preview's figures; refuses the file (rolling the job back) when it is too long."""
+    column = next(i for i, header in enumerate(headers) if job.mapping.get(header) == "email")
+    total = with_email = 0
+    staged: list[ImportSeenEmail] = []
+    for total, (line, cells) in enumerate(rows, start=1):
+        if total > MAX_ROWS:
+            raise ApplicationError(
+                _("The file has more than 200,000 rows. Split it and import the parts."),
+                field="file",
+            )
+        email = cells[column].strip().lower() if column < len(cells) else ""
+        if email and "\x00" not in email:
+            with_email += 1
+            staged.append(ImportSeenEmail(job=job, email=email[:254], line=line))
+        if len(staged) >= STAGE_BATCH:
+            # The first row of an email wins: later ones conflict and are left out.
+            ImportSeenEmail.objects.bulk_create(staged, ignore_conflicts=True)
+            staged = []
+    ImportSeenEmail.objects.bulk_create(staged, ignore_conflicts=True)
+    if total == 0:
+        raise ApplicationError(_("The file has a header but no rows."), field="file")
+    job.total_rows = total
+    job.duplicate_rows = with_email - ImportSeenEmail.objects.filter(job=job).count()
+    job.save(update_fields=["total_rows", "duplicate_rows"])
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What importing a previewed file will do against the plan's profile limit."""
+
+    plan: str
+    limit: int
+    profiles: int
+    new_emails: int
+    duplicate_rows: int
+
+    @property
+    def room(self) -> int:
+        return max(0, self.limit - self.profiles)
+
+    @property
+    def skipped(self) -> int:
+        return max(0, self.new_emails - self.room)
+
+
+def import_plan(*, job: ImportJob) -> ImportPlan:
+    """The plan figures for a previewed file, counted in SQL (the file's emails are staged)."""
+    details = plan_details(job.account.plan)
+    profiles = Profile.objects.filter(account=job.account_id)
+    new_emails = (
+        ImportSeenEmail.objects.filter(job=job).exclude(email__in=profiles.values("email")).count()
+    )
+    return ImportPlan(
+        plan=details.label,
+        limit=details.profile_limit,
+        profiles=profiles.count(),
+        new_emails=new_emails,
+        duplicate_rows=job.duplicate_rows,
     )
 
 
 def import_preview(*, job: ImportJob) -> tuple[list[str], list[dict]]:
+    """The first rows with the problem each would meet, repeated emails included."""
     headers, rows = read_rows(bytes(job.content))
+    checked = [
+        (line, cells, check_row(cells, headers, job.mapping))
+        for line, cells in itertools.islice(rows, PREVIEW_ROWS)
+    ]
+    emails = {result.values["email"] for _line, _cells, result in checked if not result.error}
+    first_line = dict(
+        ImportSeenEmail.objects.filter(job=job, email__in=emails).values_list("email", "line")
+    )
     preview = []
-    for line, cells in rows:
-        result = check_row(cells, headers, job.mapping)
-        preview.append({"line": line, "cells": cells, "error": result.error})
-        if len(preview) == PREVIEW_ROWS:
-            break
+    for line, cells, result in checked:
+        error = result.error
+        if error is None and first_line.get(result.values["email"], line) != line:
+            error = _("same email as line %(line)s") % {"line": first_line[result.values["email"]]}
+        preview.append({"line": line, "cells": cells, "error": error})
     return headers, preview
 
 
@@ -284,6 +350,9 @@ def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
         status=ImportJob.Status.QUEUED, heartbeat_at=timezone.now()
     )
     if claimed:
+        # The preview's staged emails go: while the import runs the table holds only the
+        # emails imported so far (a row rejected for another reason leaves its email free).
+        ImportSeenEmail.objects.filter(job=job).delete()
         _enqueue(job.pk)
     job.refresh_from_db()
     return job
@@ -391,14 +460,16 @@ def import_restart(*, job: ImportJob, actor: Actor) -> ImportJob:
     if job.status != ImportJob.Status.FAILED:
         raise ApplicationError(_("Only a failed import can be started again."))
     source = ImportJob.objects.get(pk=job.pk)
-    return ImportJob.objects.create(
+    fresh = ImportJob.objects.create(
         account=source.account,
         created_by=actor.user,
         file_name=source.file_name,
         content=source.content,
         mapping=source.mapping,
-        total_rows=source.total_rows,
     )
+    headers, rows = read_rows(bytes(source.content))
+    _stage_emails(fresh, headers, rows)
+    return fresh
 
 
 def _import(job: ImportJob) -> None:

@@ -82,6 +82,8 @@ class ImportJob(models.Model):
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
+    # Rows whose email appears earlier in the file, counted when the file is checked.
+    duplicate_rows = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -112,9 +114,11 @@ class ImportJob(models.Model):
 
 
 class ImportSeenEmail(models.Model):
-    """The first line of each email in a running import, so that a later row with the same
-    email is rejected, batch by batch in SQL and across a worker restart. Deleted when the
-    import ends."""
+    """The first line of each email in an import, kept in the database rather than in a
+    worker's memory. While the file waits for confirmation it holds every email of the file
+    (for the preview's plan and duplicate figures); while the import runs, every imported
+    email, so that a later row with the same email is rejected batch by batch, across a
+    worker restart too. Deleted when the import ends."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
     email = models.CharField(max_length=254, validators=[single_line_text])

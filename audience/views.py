@@ -15,6 +15,7 @@ from accounts.roles import Capability
 from .forms import SegmentEditForm, UploadForm
 from .importing import (
     import_confirm,
+    import_plan,
     import_prepare,
     import_preview,
     import_restart,
@@ -80,6 +81,7 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     if job.status == ImportJob.Status.PREVIEW:
         job.content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
         context["headers"], context["preview"] = import_preview(job=job)
+        context["plan"] = import_plan(job=job)
     else:
         context["rejections"] = job.rejections.all()[:20]
     return render(request, "audience/import_detail.html", context)

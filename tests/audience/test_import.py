@@ -251,3 +251,52 @@ def test_import__a_nul_character_rejects_its_row(owner_client, django_capture_on
     assert set(job.rejections.values_list("reason", flat=True)) == {
         "a cell contains a NUL character"
     }
+
+
+# --- the preview says what will happen (issue 14, item 7) ----------------------------------
+
+
+def test_import_preview__states_the_plan_limit_and_what_would_be_skipped(owner_client, account):
+    ProfileFactory.create_batch(3, account=account)
+    known = Profile.objects.filter(account=account).first().email
+    rows = [known] + [f"new{n}@example.com" for n in range(1_200)]
+    response = upload(owner_client, ("email\n" + "\n".join(rows) + "\n").encode())
+    body = text(owner_client.get(response.url))
+    assert (
+        "Your Free plan allows 1,000 profiles; 203 rows would be skipped — upgrade or import "
+        "the first 997." in body
+    )
+    job = ImportJob.objects.get()
+    plan = importing.import_plan(job=job)
+    assert (plan.profiles, plan.new_emails, plan.room, plan.skipped) == (3, 1_200, 997, 203)
+
+
+def test_import_preview__says_every_row_fits(owner_client):
+    response = upload(owner_client, b"email\na@example.com\nb@example.com\n")
+    body = text(owner_client.get(response.url))
+    assert "you have 0, and this file adds up to 2 new ones. Every row fits." in body
+
+
+def test_import_preview__flags_repeated_emails_before_the_import(
+    owner_client, account, django_capture_on_commit_callbacks
+):
+    content = (
+        b"email,country\nA@example.com,US\nb@example.com,XXX\na@example.com ,DE\n"
+        b"b@example.com,DE\nc@example.com,US\nc@example.com,US\n"
+    )
+    response = upload(owner_client, content)
+    body = text(owner_client.get(response.url))
+    assert "3 rows repeat an email from an earlier row" in body
+    assert body.count("same email as line 2") == 1
+    assert body.count("same email as line 6") == 1
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("audience:import_start", args=[job.pk]))
+    job.refresh_from_db()
+    # Line 3 was rejected for its country, so line 5 (same email) is the one imported.
+    assert list(job.rejections.values_list("line", "reason")) == [
+        (3, "country “XXX” is not a two-letter code"),
+        (4, "same email as line 2"),
+        (7, "same email as line 6"),
+    ]
+    assert Profile.objects.get(account=account, email="b@example.com").country == "DE"

@@ -70,11 +70,13 @@ def test_import__given_up_after_three_lost_workers_then_started_again(owner_clie
     fresh = ImportJob.objects.latest("pk")
     assert fresh.pk != job.pk
     assert response.url == reverse("audience:import_detail", args=[fresh.pk])
-    assert (fresh.status, bytes(fresh.content), fresh.mapping) == (
+    assert (fresh.status, bytes(fresh.content), fresh.mapping, fresh.total_rows) == (
         "preview",
         bytes(job.content),
         job.mapping,
+        1,
     )
+    assert importing.import_plan(job=fresh).new_emails == 1
 
 
 def test_import__only_a_failed_import_starts_again(owner_client, account, owner):
