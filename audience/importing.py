@@ -1,7 +1,8 @@
 """CSV import of profiles: checked up front, previewed, then run in batches by a worker.
 
-Reading is streamed (csv over the stored bytes) and writing is batched, so memory depends on
-the batch size and the row limit, not on the file.
+The upload is kept in the database in 1 MiB chunks and read back one chunk at a time; rows
+are checked as they stream past and written in batches; repeated emails are found in SQL. So
+memory depends on the chunk and batch sizes, not on the file.
 """
 
 import codecs
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -31,11 +33,12 @@ from accounts.plans import plan_details
 from accounts.roles import Capability
 from accounts.validators import single_line
 
-from .models import ImportJob, ImportRejection, ImportSeenEmail, Profile
+from .models import ImportChunk, ImportJob, ImportRejection, ImportSeenEmail, Profile
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 BATCH_SIZE = 1000
+CHUNK_BYTES = 1 << 20
 STAGE_BATCH = 5000
 PREVIEW_ROWS = 10
 # The longest cell a file may hold, in characters (the csv module's default, 131,072, made
@@ -85,18 +88,73 @@ def column_mapping(headers: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _text(content: bytes | memoryview) -> io.TextIOWrapper:
-    # utf-8-sig drops a byte-order mark; newline="" lets csv handle quoted newlines.
-    return io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+class _StoredFile(io.RawIOBase):
+    """An upload read back from its ImportChunk rows, one row (one query) at a time."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.seq = 0
+        self.pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if not self.pending:
+            data = (
+                ImportChunk.objects.filter(job_id=self.job_id, seq=self.seq)
+                .values_list("data", flat=True)
+                .first()
+            )
+            if data is None:
+                return 0
+            self.pending, self.seq = memoryview(bytes(data)), self.seq + 1
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
 
 
-def read_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+def _open(job: ImportJob) -> IO[bytes]:
+    legacy = ImportJob.objects.filter(pk=job.pk).values_list("content", flat=True).first()
+    if legacy:  # uploaded before files were kept in chunks
+        return io.BytesIO(bytes(legacy))
+    return io.BufferedReader(_StoredFile(job.pk), buffer_size=CHUNK_BYTES)
+
+
+def _store(job: ImportJob, content: IO[bytes]) -> None:
+    """Keep the upload in chunks, refusing it when too large or not UTF-8, without ever
+    holding more than one chunk."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    size = 0
+    for seq in itertools.count():
+        chunk = content.read(CHUNK_BYTES)
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise ApplicationError(
+                _("The file is larger than 20 MB. Split it and import the parts."), field="file"
+            )
+        try:
+            decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError:
+            raise ApplicationError(
+                _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
+                field="file",
+            ) from None
+        if not chunk:
+            return
+        ImportChunk.objects.create(job=job, seq=seq, data=chunk)
+
+
+def read_rows(source: IO[bytes]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The header, and (line number, cells) for each non-blank row after it.
 
     A row the csv module cannot read (a cell over CELL_LIMIT, a NUL byte) refuses the whole
     file with its line number: the rows after it cannot be trusted to start where they seem.
     """
-    reader = csv.reader(_text(content))
+    # utf-8-sig drops a byte-order mark; newline="" lets csv handle quoted newlines.
+    reader = csv.reader(io.TextIOWrapper(source, encoding="utf-8-sig", newline=""))
     try:
         headers = next(reader)
     except StopIteration:
@@ -209,31 +267,17 @@ def check_row(cells: list[str], headers: list[str], mapping: dict[str, str]) -> 
     return result
 
 
-def _check_utf8(content: bytes, chunk: int = 1 << 20) -> None:
-    """Raise UnicodeDecodeError unless the bytes are UTF-8, without a copy of the whole text."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    view = memoryview(content)
-    for start in range(0, len(view), chunk):
-        decoder.decode(view[start : start + chunk])
-    decoder.decode(b"", final=True)
-
-
 @transaction.atomic
-def import_prepare(*, account: Account, actor: Actor, file_name: str, content: bytes) -> ImportJob:
+def import_prepare(
+    *, account: Account, actor: Actor, file_name: str, content: IO[bytes]
+) -> ImportJob:
     """Check the file and keep it for a preview; nothing is imported yet."""
     require_capability(actor, account, Capability.IMPORT_DATA)
-    if len(content) > MAX_BYTES:
-        raise ApplicationError(
-            _("The file is larger than 20 MB. Split it and import the parts."), field="file"
-        )
-    try:
-        _check_utf8(content)
-    except UnicodeDecodeError:
-        raise ApplicationError(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."),
-            field="file",
-        ) from None
-    headers, rows = read_rows(content)
+    job = ImportJob.objects.create(
+        account=account, created_by=actor.user, file_name=single_line(file_name)[:255]
+    )
+    _store(job, content)
+    headers, rows = read_rows(_open(job))
     if any("\x00" in header for header in headers):
         raise ApplicationError(
             _("The header row contains a NUL character. Save the file as CSV and upload it again."),
@@ -249,13 +293,8 @@ def import_prepare(*, account: Account, actor: Actor, file_name: str, content: b
         raise ApplicationError(
             _("Two columns have the same name. Rename one of them."), field="file"
         )
-    job = ImportJob.objects.create(
-        account=account,
-        created_by=actor.user,
-        file_name=single_line(file_name)[:255],
-        content=content,
-        mapping=mapping,
-    )
+    job.mapping = mapping
+    job.save(update_fields=["mapping"])
     _stage_emails(job, headers, rows)
     return job
 
@@ -325,7 +364,7 @@ def import_plan(*, job: ImportJob) -> ImportPlan:
 
 def import_preview(*, job: ImportJob) -> tuple[list[str], list[dict]]:
     """The first rows with the problem each would meet, repeated emails included."""
-    headers, rows = read_rows(bytes(job.content))
+    headers, rows = read_rows(_open(job))
     checked = [
         (line, cells, check_row(cells, headers, job.mapping))
         for line, cells in itertools.islice(rows, PREVIEW_ROWS)
@@ -350,9 +389,6 @@ def import_confirm(*, job: ImportJob, actor: Actor) -> ImportJob:
         status=ImportJob.Status.QUEUED, heartbeat_at=timezone.now()
     )
     if claimed:
-        # The preview's staged emails go: while the import runs the table holds only the
-        # emails imported so far (a row rejected for another reason leaves its email free).
-        ImportSeenEmail.objects.filter(job=job).delete()
         _enqueue(job.pk)
     job.refresh_from_db()
     return job
@@ -385,6 +421,7 @@ def _claim(job_id: int) -> ImportJob | None:
                 pk=job_id,
             )
             .select_related("account")
+            .defer("content")
             .first()
         )
         if job is None:
@@ -392,6 +429,10 @@ def _claim(job_id: int) -> ImportJob | None:
         if job.attempts >= MAX_ATTEMPTS:
             _fail(job, IMPORT_GAVE_UP % {"attempts": job.attempts})
             return None
+        if job.attempts == 0:
+            # The preview's staged emails go: while the import runs the table holds only the
+            # emails imported so far (a row rejected for another reason leaves its email free).
+            ImportSeenEmail.objects.filter(job=job).delete()
         job.status = ImportJob.Status.RUNNING
         job.attempts += 1
         job.heartbeat_at = timezone.now()
@@ -459,22 +500,18 @@ def import_restart(*, job: ImportJob, actor: Actor) -> ImportJob:
     require_capability(actor, job.account, Capability.IMPORT_DATA)
     if job.status != ImportJob.Status.FAILED:
         raise ApplicationError(_("Only a failed import can be started again."))
-    source = ImportJob.objects.get(pk=job.pk)
     fresh = ImportJob.objects.create(
-        account=source.account,
-        created_by=actor.user,
-        file_name=source.file_name,
-        content=source.content,
-        mapping=source.mapping,
+        account=job.account, created_by=actor.user, file_name=job.file_name, mapping=job.mapping
     )
-    headers, rows = read_rows(bytes(source.content))
+    _store(fresh, _open(job))
+    headers, rows = read_rows(_open(fresh))
     _stage_emails(fresh, headers, rows)
     return fresh
 
 
 def _import(job: ImportJob) -> None:
     """Check and write the rows after the last committed batch, in batches."""
-    headers, rows = read_rows(job.content)
+    headers, rows = read_rows(_open(job))
     done = job.processed_rows
     totals = {
         "processed": done,

@@ -58,8 +58,8 @@ class Segment(models.Model):
 
 
 class ImportJob(models.Model):
-    """A CSV upload, from preview to result. The file is kept in the database so that any
-    worker on any machine can read it."""
+    """A CSV upload, from preview to result. The file is kept in the database (ImportChunk)
+    so that any worker on any machine can read it."""
 
     class Status(models.TextChoices):
         PREVIEW = "preview", _("Waiting for confirmation")
@@ -73,7 +73,8 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     file_name = models.CharField(max_length=255)
-    content = models.BinaryField()
+    # Only files uploaded before ImportChunk: the file now lives in chunks, read one at a time.
+    content = models.BinaryField(blank=True, default=b"")
     # {"csv column": "profile field" or "properties.<name>"}
     mapping = models.JSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEW)
@@ -111,6 +112,21 @@ class ImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+
+class ImportChunk(models.Model):
+    """One piece of an uploaded file, in order. Reading the file fetches one piece at a time,
+    so memory does not grow with the file."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "seq"], name="import_chunk_once")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.seq}"
 
 
 class ImportSeenEmail(models.Model):

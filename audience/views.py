@@ -55,7 +55,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 account=request.account,
                 actor=request.actor,
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload,
             )
         except ApplicationError as error:
             form.add_error(error.field, error.message)
@@ -79,7 +79,6 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     context = {"job": job}
     if job.status == ImportJob.Status.PREVIEW:
-        job.content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
         context["headers"], context["preview"] = import_preview(job=job)
         context["plan"] = import_plan(job=job)
     else:

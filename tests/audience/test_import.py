@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audience import importing
-from audience.models import ImportJob, Profile
+from audience.models import ImportChunk, ImportJob, Profile
 from tests.audience.factories import ProfileFactory
 
 UPLOAD = reverse("audience:import_upload")
@@ -300,3 +300,23 @@ def test_import_preview__flags_repeated_emails_before_the_import(
         (7, "same email as line 6"),
     ]
     assert Profile.objects.get(account=account, email="b@example.com").country == "DE"
+
+
+def test_import__the_file_is_kept_in_chunks_and_read_back_whole(
+    owner_client, account, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Chunks split rows and multi-byte characters anywhere; the import reads them whole."""
+    monkeypatch.setattr(importing, "CHUNK_BYTES", 7)
+    content = "email,first_name\nasa@example.com,Åsa\nzoe@example.com,Zoë\n".encode()
+    job = run_import(owner_client, content, django_capture_on_commit_callbacks)
+    assert ImportChunk.objects.filter(job=job).count() == -(-len(content) // 7)
+    assert (job.status, job.created_count) == ("done", 2)
+    assert Profile.objects.get(account=account, email="zoe@example.com").first_name == "Zoë"
+
+
+def test_import__not_utf8_across_a_chunk_boundary_is_refused(owner_client, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_BYTES", 4)
+    response = upload(owner_client, b"email\na@example.com,\xc3\n")  # a cut-off character
+    assert response.status_code == 400
+    assert "not UTF-8" in text(response)
+    assert not ImportChunk.objects.exists()
