@@ -103,6 +103,7 @@ def import_again(request: HttpRequest, job_id: int) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("audience:import_detail", job_id=job.pk)
+    describe_action(request, _("checked %(file)s again to import it") % {"file": job.file_name})
     return redirect("audience:import_detail", job_id=fresh.pk)
 
 
