@@ -9,11 +9,15 @@ import datetime as dt
 import re
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.lookups import Exact, IContains, IExact, IsNull, IStartsWith
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from accounts.errors import ApplicationError
 
 TEXT, NUMBER, DATE = "text", "number", "date"
 
@@ -26,7 +30,13 @@ FIELDS = {
     "created_at": (DATE, gettext_lazy("Created")),
 }
 PROPERTY_PREFIX = "properties."
-PROPERTY_NAME = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+# Letters, digits, _, - and space. Never "__": the ORM would read foo__gt as a lookup.
+PROPERTY_NAME = re.compile(r"^[A-Za-z0-9_\- ]{1,50}$")
+PROPERTY_NAME_RULE = gettext_lazy(
+    "A property name uses letters, digits, _, - and spaces (not two _ in a row), "
+    "up to 50 characters."
+)
+NO_CONDITION = gettext_lazy("Add at least one condition.")
 
 OPERATORS = {
     TEXT: {
@@ -55,8 +65,12 @@ NO_VALUE = {"is_set", "is_not_set"}
 MAX_CONDITIONS = 20
 
 
-class ConditionError(ValueError):
-    pass
+# The dates a condition may name: wide enough for any real sign-up date, narrow enough that
+# "the day after" and the time-zone arithmetic never leave the calendar (9999-12-31 did).
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+# total_spent is numeric(12, 2): a value is rounded to cents and must fit.
+LARGEST_AMOUNT = Decimal("9999999999.99")
 
 
 @dataclass(frozen=True)
@@ -88,55 +102,89 @@ def field_label(field: str) -> str:
     return str(FIELDS[field][1])
 
 
+def _check_field(field: str) -> None:
+    if field.startswith(PROPERTY_PREFIX):
+        name = field[len(PROPERTY_PREFIX) :]
+        if not PROPERTY_NAME.match(name) or "__" in name:
+            raise ApplicationError(PROPERTY_NAME_RULE, field="property_name")
+    elif field not in FIELDS:
+        raise ApplicationError(
+            _("“%(field)s” is not a field profiles have.") % {"field": field[:50]}, field="field"
+        )
+
+
+def _number(value: str, field: str) -> Decimal:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite():
+        raise ApplicationError(
+            _("“%(value)s” is not a number; %(field)s needs one, like 100 or 49.90.")
+            % {"value": value[:50], "field": field_label(field)},
+            field="value",
+        )
+    if abs(number) > LARGEST_AMOUNT:
+        raise ApplicationError(
+            _("%(field)s is at most 9,999,999,999.99.") % {"field": field_label(field)},
+            field="value",
+        )
+    with localcontext() as context:
+        context.prec = 30
+        return number.quantize(Decimal("0.01"))
+
+
+def _date(value: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(
+            _("“%(value)s” is not a date; write it as YYYY-MM-DD.") % {"value": value[:50]},
+            field="value",
+        ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ApplicationError(
+            _("Choose a date between %(first)s and %(last)s.")
+            % {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            field="value",
+        )
+    return day
+
+
 def parse_condition(raw: dict) -> Condition:
+    """A condition from what was typed or stored; ApplicationError (with the form field to
+    show it on) when it cannot be asked of a profile."""
     field = str(raw.get("field", "")).strip()
     operator = str(raw.get("operator", "")).strip()
     value = str(raw.get("value", "")).strip()
-    if field.startswith(PROPERTY_PREFIX):
-        if not PROPERTY_NAME.match(field[len(PROPERTY_PREFIX) :]):
-            raise ConditionError(
-                _("A property name uses letters, digits and _ only, up to 50 characters.")
-            )
-    elif field not in FIELDS:
-        raise ConditionError(_("“%(field)s” is not a field profiles have.") % {"field": field})
+    _check_field(field)
     kind = field_kind(field)
     if operator not in OPERATORS[kind]:
-        raise ConditionError(
+        raise ApplicationError(
             _("“%(operator)s” does not apply to %(field)s.")
-            % {"operator": operator, "field": field_label(field)}
+            % {"operator": operator[:50], "field": field_label(field)},
+            field="operator",
         )
     if operator in NO_VALUE:
         return Condition(field, operator, None)
     if value == "":
-        raise ConditionError(_("Give a value for %(field)s.") % {"field": field_label(field)})
+        raise ApplicationError(
+            _("Give a value for %(field)s.") % {"field": field_label(field)}, field="value"
+        )
     if kind == NUMBER:
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or abs(number) >= Decimal("1e10"):
-            raise ConditionError(
-                _("“%(value)s” is not a number; %(field)s needs one, like 100 or 49.90.")
-                % {"value": value, "field": field_label(field)}
-            )
-        return Condition(field, operator, number)
+        return Condition(field, operator, _number(value, field))
     if kind == DATE:
-        try:
-            return Condition(field, operator, dt.date.fromisoformat(value))
-        except ValueError:
-            raise ConditionError(
-                _("“%(value)s” is not a date; write it as YYYY-MM-DD.") % {"value": value}
-            ) from None
+        return Condition(field, operator, _date(value))
     if len(value) > 200:
-        raise ConditionError(_("A value is at most 200 characters."))
+        raise ApplicationError(_("A value is at most 200 characters."), field="value")
     return Condition(field, operator, value)
 
 
 def parse_conditions(raw_conditions: list[dict]) -> list[Condition]:
     if not raw_conditions:
-        raise ConditionError(_("Add at least one condition."))
+        raise ApplicationError(NO_CONDITION)
     if len(raw_conditions) > MAX_CONDITIONS:
-        raise ConditionError(_("A segment has at most 20 conditions."))
+        raise ApplicationError(_("A segment has at most 20 conditions."))
     return [parse_condition(raw) for raw in raw_conditions]
 
 
@@ -146,36 +194,39 @@ def _day_bounds(day: dt.date, tz: zoneinfo.ZoneInfo) -> tuple[dt.datetime, dt.da
     return start, end
 
 
+TEXT_LOOKUPS = {
+    "equals": IExact,
+    "not_equals": IExact,
+    "contains": IContains,
+    "starts_with": IStartsWith,
+}
+
+
 def condition_q(condition: Condition, *, tz: zoneinfo.ZoneInfo) -> Q:
     op, value = condition.operator, condition.value
     name = condition.property_name
     if name is not None:
-        # A property is set when the key exists with a non-empty value, like any text field.
-        column = f"properties__{name}"
-        present = Q(properties__has_key=name) & ~Q(**{column: ""})
+        # The key as an expression, never spelled into a lookup string, so no property name
+        # can be read as a lookup. A property is set when it has a non-empty value.
+        column = KeyTextTransform(name, "properties")
+        present = Q(IsNull(column, False)) & ~Q(Exact(column, ""))
     else:
-        column, present = condition.field, ~Q(**{condition.field: ""})
+        column, present = F(condition.field), ~Q(**{condition.field: ""})
     if condition.kind == TEXT:
         if op == "is_set":
             return present
         if op == "is_not_set":
             return ~present
-        lookup = {
-            "equals": "iexact",
-            "not_equals": "iexact",
-            "contains": "icontains",
-            "starts_with": "istartswith",
-        }[op]
-        matches = Q(**{f"{column}__{lookup}": value})
+        matches = Q(TEXT_LOOKUPS[op](column, value))
         if op == "not_equals":
             # A profile without the property is "not" anything; SQL NULL would say unknown.
             return ~matches | ~present if name is not None else ~matches
         return matches & present if name is not None else matches
     if condition.kind == NUMBER:
         if op == "ne":
-            return ~Q(**{column: value})
+            return ~Q(**{condition.field: value})
         lookup = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}[op]
-        return Q(**{f"{column}__{lookup}": value})
+        return Q(**{f"{condition.field}__{lookup}": value})
     start, end = _day_bounds(value, tz)
     if op == "before":
         return Q(created_at__lt=start)

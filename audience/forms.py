@@ -2,7 +2,17 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
-from .conditions import FIELDS, OPERATORS, PROPERTY_PREFIX, ConditionError, parse_condition
+from accounts.errors import ApplicationError
+from accounts.validators import single_line_text
+
+from .conditions import (
+    FIELDS,
+    NO_CONDITION,
+    OPERATORS,
+    PROPERTY_PREFIX,
+    Condition,
+    parse_condition,
+)
 from .importing import MAX_BYTES
 from .models import Segment
 
@@ -14,8 +24,8 @@ class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),
         help_text=_(
-            "UTF-8, one header row with an “email” column; up to 20 MB and 200,000 rows. "
-            "Other columns become profile properties."
+            "UTF-8, one header row with an “email” column; up to 20 MB, 200,000 rows and "
+            "1,000,000 characters in a cell. Other columns become profile properties."
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
         error_messages={"required": _("Choose a CSV file to import.")},
@@ -28,16 +38,6 @@ class UploadForm(forms.Form):
                 _("The file is larger than 20 MB. Split it and import the parts.")
             )
         return upload
-
-
-class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
-    match = forms.ChoiceField(
-        label=_("Profiles match"),
-        choices=Segment.Match.choices,
-        initial=Segment.Match.ALL,
-        widget=forms.RadioSelect,
-    )
 
 
 def _operator_choices():
@@ -58,12 +58,18 @@ class ConditionForm(forms.Form):
             (PROPERTY_CHOICE, _("Property…")),
         ],
     )
-    property_name = forms.CharField(label=_("Property name"), required=False, max_length=50)
+    property_name = forms.CharField(
+        label=_("Property name"), required=False, max_length=50, validators=[single_line_text]
+    )
     operator = forms.ChoiceField(label=_("Operator"), required=False, choices=_operator_choices)
-    value = forms.CharField(label=_("Value"), required=False, max_length=200)
+    value = forms.CharField(
+        label=_("Value"), required=False, max_length=200, validators=[single_line_text]
+    )
 
     def clean(self):
         data = super().clean()
+        if self.errors:
+            return data  # the field's own error says it
         if not any(data.get(name) for name in ("field", "property_name", "operator", "value")):
             data["condition"] = None  # an empty row is ignored
             return data
@@ -78,12 +84,69 @@ class ConditionForm(forms.Form):
                     "value": data.get("value", ""),
                 }
             )
-        except ConditionError as error:
-            raise forms.ValidationError(str(error)) from None
+        except ApplicationError as error:
+            self.add_error(error.field, error.message)
         return data
 
 
-ConditionFormSet = formset_factory(ConditionForm, extra=0, max_num=20, absolute_max=20)
+class BaseConditionFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.conditions():
+            raise forms.ValidationError(NO_CONDITION)
+
+    def conditions(self) -> list[Condition]:
+        """The parsed conditions of the valid, non-empty rows."""
+        return [
+            form.cleaned_data["condition"]
+            for form in self.forms
+            if form.is_valid() and form.cleaned_data.get("condition")
+        ]
+
+
+ConditionFormSet = formset_factory(
+    ConditionForm, formset=BaseConditionFormSet, extra=0, max_num=20, absolute_max=20
+)
+
+
+class SegmentEditForm(forms.Form):
+    """A segment's name and match, and its conditions as a formset the form owns."""
+
+    name = forms.CharField(label=_("Name"), max_length=100, validators=[single_line_text])
+    match = forms.ChoiceField(
+        label=_("Profiles match"),
+        choices=Segment.Match.choices,
+        initial=Segment.Match.ALL,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, data=None, *, segment: Segment | None = None) -> None:
+        initial = {"name": segment.name, "match": segment.match} if segment else None
+        super().__init__(data, initial=initial)
+        stored = segment.conditions if segment else []
+        self.conditions = ConditionFormSet(
+            data, prefix="c", initial=None if data is not None else condition_initial(stored)
+        )
+
+    def is_valid(self) -> bool:
+        conditions_valid = self.conditions.is_valid()  # both validated: every error shows
+        return super().is_valid() and conditions_valid
+
+    def parsed_conditions(self) -> list[Condition]:
+        return self.conditions.conditions() if self.conditions.is_valid() else []
+
+    def segment(self) -> dict:
+        """What segment_save takes from the form."""
+        return {
+            "name": self.cleaned_data["name"],
+            "match": self.cleaned_data["match"],
+            "conditions": self.parsed_conditions(),
+        }
+
+    @property
+    def has_errors(self) -> bool:
+        return self.is_bound and not self.is_valid()
 
 
 def condition_initial(stored: list[dict]) -> list[dict]:

@@ -2,7 +2,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 
-from .conditions import Condition, conditions_q
+from .conditions import Condition, conditions_q, parse_conditions
 from .models import ImportJob, Profile, Segment
 
 PREVIEW_MEMBERS = 50
@@ -34,6 +34,16 @@ def segment_preview(
     """The member count (one SQL COUNT) and the first members, never the whole segment."""
     members = segment_members(account=account, conditions=conditions, match=match)
     return members.count(), list(members.order_by("email")[:PREVIEW_MEMBERS])
+
+
+def segment_saved_preview(*, segment: Segment) -> tuple[int, list[Profile]]:
+    """The preview of a saved segment; ApplicationError when its stored conditions can no
+    longer be asked (saved before a rule was tightened), so the page says so."""
+    return segment_preview(
+        account=segment.account,
+        conditions=parse_conditions(segment.conditions),
+        match=segment.match,
+    )
 
 
 def account_segments(*, account: Account) -> QuerySet[Segment]:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
+from accounts.errors import ApplicationError
 from accounts.models import Account
 from accounts.roles import Capability
 
@@ -10,12 +11,6 @@ from .conditions import Condition
 from .models import Segment
 
 SEGMENT_NAME_TAKEN = gettext_lazy("A segment with this name exists already; choose another name.")
-
-
-class SegmentError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def _stored(conditions: list[Condition]) -> list[dict]:
@@ -45,7 +40,7 @@ def segment_save(
         with transaction.atomic():
             segment.save()
     except IntegrityError as error:
-        raise SegmentError(SEGMENT_NAME_TAKEN) from error
+        raise ApplicationError(SEGMENT_NAME_TAKEN, field="name") from error
     return segment
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("audience/import/", views.import_upload, name="import_upload"),
     path("audience/imports/<int:job_id>/", views.import_detail, name="import_detail"),
     path("audience/imports/<int:job_id>/start/", views.import_start, name="import_start"),
+    path("audience/imports/<int:job_id>/again/", views.import_again, name="import_again"),
     path("audience/imports/<int:job_id>/progress/", views.import_progress, name="import_progress"),
     path(
         "audience/imports/<int:job_id>/rejected.csv",

@@ -9,13 +9,26 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, requires
 from accounts.csv_export import csv_download
+from accounts.errors import ApplicationError
 from accounts.roles import Capability
 
-from .forms import ConditionFormSet, SegmentForm, UploadForm, condition_initial
-from .importing import ImportRefused, import_confirm, import_prepare, import_preview
+from .forms import SegmentEditForm, UploadForm
+from .importing import (
+    import_confirm,
+    import_plan,
+    import_prepare,
+    import_preview,
+    import_restart,
+)
 from .models import ImportJob, Segment
-from .selectors import account_imports, account_segments, profile_search, segment_preview
-from .services import SegmentError, segment_delete, segment_save
+from .selectors import (
+    account_imports,
+    account_segments,
+    profile_search,
+    segment_preview,
+    segment_saved_preview,
+)
+from .services import segment_delete, segment_save
 
 
 @requires(Capability.VIEW_ACCOUNT)
@@ -42,10 +55,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 account=request.latchkey.account,
                 actor=request.latchkey.actor,
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload,
             )
-        except ImportRefused as error:
-            form.add_error("file", error.message)
+        except ApplicationError as error:
+            form.add_error(error.field, error.message)
         else:
             return redirect("audience:import_detail", job_id=job.pk)
     return render(
@@ -66,8 +79,8 @@ def import_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _job(request, job_id)
     context = {"job": job}
     if job.status == ImportJob.Status.PREVIEW:
-        job.content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
         context["headers"], context["preview"] = import_preview(job=job)
+        context["plan"] = import_plan(job=job)
     else:
         context["rejections"] = job.rejections.all()[:20]
     return render(request, "audience/import_detail.html", context)
@@ -79,6 +92,19 @@ def import_start(request: HttpRequest, job_id: int) -> HttpResponse:
     job = import_confirm(job=_job(request, job_id), actor=request.latchkey.actor)
     describe_action(request, _("started importing %(file)s") % {"file": job.file_name})
     return redirect("audience:import_detail", job_id=job.pk)
+
+
+@requires(Capability.IMPORT_DATA)
+@require_http_methods(["POST"])
+def import_again(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job(request, job_id)
+    try:
+        fresh = import_restart(job=job, actor=request.latchkey.actor)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("audience:import_detail", job_id=job.pk)
+    describe_action(request, _("checked %(file)s again to import it") % {"file": job.file_name})
+    return redirect("audience:import_detail", job_id=fresh.pk)
 
 
 @requires(Capability.IMPORT_DATA)
@@ -129,67 +155,51 @@ def segments(request: HttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SEGMENTS)
 @require_http_methods(["GET", "POST"])
 def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
-    account = request.latchkey.account
-    segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
-    stored = segment.conditions if segment else []
-    if request.method == "POST":
-        form = SegmentForm(request.POST)
-        conditions = ConditionFormSet(request.POST, prefix="c")
-    else:
-        form = SegmentForm(
-            initial={"name": segment.name, "match": segment.match} if segment else None
+    segment = (
+        get_object_or_404(Segment, account=request.latchkey.account, pk=segment_id)
+        if segment_id
+        else None
+    )
+    form = SegmentEditForm(request.POST if request.method == "POST" else None, segment=segment)
+    context = {"segment": segment, "form": form, "conditions": form.conditions}
+    if form.is_valid() and "preview" in request.POST:
+        context["preview"] = segment_preview(
+            account=request.latchkey.account,
+            conditions=form.parsed_conditions(),
+            match=form.cleaned_data["match"],
         )
-        conditions = ConditionFormSet(initial=condition_initial(stored), prefix="c")
-    preview = None
-    if request.method == "POST" and conditions.is_valid():
-        parsed = [row["condition"] for row in conditions.cleaned_data if row.get("condition")]
-        if not parsed:
-            conditions._non_form_errors = conditions.error_class([_("Add at least one condition.")])
-        elif "preview" in request.POST:
-            preview = segment_preview(
-                account=account, conditions=parsed, match=request.POST.get("match", "all")
+    elif form.is_valid():
+        try:
+            saved = segment_save(
+                account=request.latchkey.account,
+                actor=request.latchkey.actor,
+                segment=segment,
+                **form.segment(),
             )
-        elif form.is_valid():
-            try:
-                saved = segment_save(
-                    account=account,
-                    actor=request.latchkey.actor,
-                    name=form.cleaned_data["name"],
-                    match=form.cleaned_data["match"],
-                    conditions=parsed,
-                    segment=segment,
-                )
-            except SegmentError as error:
-                form.add_error("name", error.message)
-            else:
-                describe_action(
-                    request,
-                    (_("edited segment %(name)s") if segment else _("created segment %(name)s"))
-                    % {"name": saved.name},
-                )
-                messages.success(request, _("Segment saved."))
-                return redirect("audience:segment_edit", segment_id=saved.pk)
-    elif segment is not None and request.method == "GET":
-        from .conditions import parse_conditions
-
-        preview = segment_preview(
-            account=account, conditions=parse_conditions(stored), match=segment.match
-        )
-    has_errors = request.method == "POST" and (
-        form.errors or conditions.errors and any(conditions.errors) or conditions.non_form_errors()
-    )
+        except ApplicationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            _segment_saved(request, saved, created=segment is None)
+            return redirect("audience:segment_edit", segment_id=saved.pk)
+    elif segment is not None and not form.is_bound:
+        context["preview"], context["problem"] = _saved_preview(segment)
+    context["can_edit"] = request.latchkey.actor.can(Capability.EDIT_SEGMENTS)
     return render(
-        request,
-        "audience/segment_edit.html",
-        {
-            "segment": segment,
-            "form": form,
-            "conditions": conditions,
-            "preview": preview,
-            "can_edit": request.latchkey.actor.can(Capability.EDIT_SEGMENTS),
-        },
-        status=400 if has_errors else 200,
+        request, "audience/segment_edit.html", context, status=400 if form.has_errors else 200
     )
+
+
+def _saved_preview(segment: Segment) -> tuple[tuple | None, str | None]:
+    try:
+        return segment_saved_preview(segment=segment), None
+    except ApplicationError as error:
+        return None, error.message
+
+
+def _segment_saved(request: HttpRequest, segment: Segment, *, created: bool) -> None:
+    done = _("created segment %(name)s") if created else _("edited segment %(name)s")
+    describe_action(request, done % {"name": segment.name})
+    messages.success(request, _("Segment saved."))
 
 
 @requires(Capability.EDIT_SEGMENTS)

@@ -56,6 +56,8 @@ NO_CALLER = {
     "audience.importing.read_rows": "pure",
     "audience.importing.check_row": "pure",
     "audience.importing.import_preview": "read of a job its view already scoped",
+    "audience.importing.import_plan": "read: the plan figures of a job its view already scoped",
+    "audience.importing.import_recover_stalled": "beat task recover_imports",
     # Steps inside a service that checked its caller; never called from a view or task.
     "accounts.services.team.team_event_record": "called inside checked team services",
     "remote_access.services.common.lock_account": "called inside checked services",
@@ -211,6 +213,7 @@ CALLS = {
         account=w["account"], actor=caller, file_name="a.csv", content=b"email\na@b.c\n"
     ),
     "audience.importing.import_confirm": lambda w, caller: dict(job=w["job"], actor=caller),
+    "audience.importing.import_restart": lambda w, caller: dict(job=w["job"], actor=caller),
 }
 # Staff services: the caller is a staff user without the permission.
 STAFF_CALLS = {

@@ -294,6 +294,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 50 * 60},
     },
+    "recover-imports": {
+        "task": "audience.tasks.recover_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 # /readyz reports "beat" once the heartbeat beat schedules every minute is older than this.

@@ -1,7 +1,7 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from audience.models import ImportJob, ImportRejection, Profile, Segment
+from audience.models import ImportChunk, ImportJob, ImportRejection, Profile, Segment
 from tests.accounts.factories import AccountFactory, UserFactory
 
 
@@ -31,13 +31,18 @@ class SegmentFactory(DjangoModelFactory[Segment]):
 class ImportJobFactory(DjangoModelFactory[ImportJob]):
     class Meta:
         model = ImportJob
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(AccountFactory)
     created_by = factory.SubFactory(UserFactory)
     file_name = "profiles.csv"
-    content = b"email\na@example.com\n"
     mapping = factory.LazyFunction(lambda: {"email": "email"})
     total_rows = 1
+
+    @factory.post_generation
+    def file(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy's signature
+        if create:
+            ImportChunk.objects.create(job=obj, seq=0, data=extracted or b"email\na@example.com\n")
 
 
 class ImportRejectionFactory(DjangoModelFactory[ImportRejection]):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from audience import importing
-from audience.models import ImportJob, Profile
+from audience.models import ImportChunk, ImportJob, Profile
 from tests.audience.factories import ProfileFactory
 
 UPLOAD = reverse("audience:import_upload")
@@ -211,3 +211,112 @@ def test_import__50000_rows_through_a_real_worker_on_redis():
     assert any(0 < percent < 100 for percent in seen), seen  # it was seen moving
     assert (job.created_count, job.rejected_count) == (50_000, 0)
     assert Profile.objects.filter(account=account).count() == 50_000
+
+
+# --- no CSV makes a 500 (issue 15, finding 5) ----------------------------------------------
+
+
+def test_import__a_cell_longer_than_the_csv_default_is_read(owner_client, account):
+    """131,073 characters used to be an uncaught csv.Error; up to CELL_LIMIT it is a cell."""
+    content = b"email,notes\na@example.com," + b"x" * 131_073 + b"\n"
+    response = upload(owner_client, content)
+    assert response.status_code == 302
+    assert ImportJob.objects.get().total_rows == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"email,notes\na@example.com,ok\nb@example.com," + b"x" * 1_000_001 + b"\n",
+            "Line 3 cannot be read: a cell is longer than 1,000,000 characters.",
+        ),
+        (b"email," + b"y" * 1_000_001 + b"\na@example.com\n", "Line 1 cannot be read"),
+        (b"email,ti\x00er\na@example.com,x\n", "The header row contains a NUL character"),
+    ],
+)
+def test_import__unreadable_rows_refuse_the_file_with_the_line(owner_client, content, message):
+    response = upload(owner_client, content)
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not ImportJob.objects.exists()
+
+
+def test_import__a_nul_character_rejects_its_row(owner_client, django_capture_on_commit_callbacks):
+    """PostgreSQL cannot store NUL in text: the row is rejected, the rest imported."""
+    content = b"email,tier\na@example.com,gold\nb@example.com,go\x00ld\nc@exa\x00mple.com,x\n"
+    job = run_import(owner_client, content, django_capture_on_commit_callbacks)
+    assert job.status == "done"
+    assert (job.created_count, job.rejected_count) == (1, 2)
+    assert set(job.rejections.values_list("reason", flat=True)) == {
+        "a cell contains a NUL character"
+    }
+
+
+# --- the preview says what will happen (issue 14, item 7) ----------------------------------
+
+
+def test_import_preview__states_the_plan_limit_and_what_would_be_skipped(owner_client, account):
+    ProfileFactory.create_batch(3, account=account)
+    known = Profile.objects.filter(account=account).first().email
+    rows = [known] + [f"new{n}@example.com" for n in range(1_200)]
+    response = upload(owner_client, ("email\n" + "\n".join(rows) + "\n").encode())
+    body = text(owner_client.get(response.url))
+    assert (
+        "Your Free plan allows 1,000 profiles; 203 rows would be skipped — upgrade or import "
+        "the first 997." in body
+    )
+    job = ImportJob.objects.get()
+    plan = importing.import_plan(job=job)
+    assert (plan.profiles, plan.new_emails, plan.room, plan.skipped) == (3, 1_200, 997, 203)
+
+
+def test_import_preview__says_every_row_fits(owner_client):
+    response = upload(owner_client, b"email\na@example.com\nb@example.com\n")
+    body = text(owner_client.get(response.url))
+    assert "you have 0, and this file adds up to 2 new ones. Every row fits." in body
+
+
+def test_import_preview__flags_repeated_emails_before_the_import(
+    owner_client, account, django_capture_on_commit_callbacks
+):
+    content = (
+        b"email,country\nA@example.com,US\nb@example.com,XXX\na@example.com ,DE\n"
+        b"b@example.com,DE\nc@example.com,US\nc@example.com,US\n"
+    )
+    response = upload(owner_client, content)
+    body = text(owner_client.get(response.url))
+    assert "3 rows repeat an email from an earlier row" in body
+    assert body.count("same email as line 2") == 1
+    assert body.count("same email as line 6") == 1
+    job = ImportJob.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        owner_client.post(reverse("audience:import_start", args=[job.pk]))
+    job.refresh_from_db()
+    # Line 3 was rejected for its country, so line 5 (same email) is the one imported.
+    assert list(job.rejections.values_list("line", "reason")) == [
+        (3, "country “XXX” is not a two-letter code"),
+        (4, "same email as line 2"),
+        (7, "same email as line 6"),
+    ]
+    assert Profile.objects.get(account=account, email="b@example.com").country == "DE"
+
+
+def test_import__the_file_is_kept_in_chunks_and_read_back_whole(
+    owner_client, account, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Chunks split rows and multi-byte characters anywhere; the import reads them whole."""
+    monkeypatch.setattr(importing, "CHUNK_BYTES", 7)
+    content = "email,first_name\nasa@example.com,Åsa\nzoe@example.com,Zoë\n".encode()
+    job = run_import(owner_client, content, django_capture_on_commit_callbacks)
+    assert ImportChunk.objects.filter(job=job).count() == -(-len(content) // 7)
+    assert (job.status, job.created_count) == ("done", 2)
+    assert Profile.objects.get(account=account, email="zoe@example.com").first_name == "Zoë"
+
+
+def test_import__not_utf8_across_a_chunk_boundary_is_refused(owner_client, monkeypatch):
+    monkeypatch.setattr(importing, "CHUNK_BYTES", 4)
+    response = upload(owner_client, b"email\na@example.com,\xc3\n")  # a cut-off character
+    assert response.status_code == 400
+    assert "not UTF-8" in text(response)
+    assert not ImportChunk.objects.exists()

@@ -7,12 +7,12 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.errors import ApplicationError
 from audience.conditions import (
     DATE,
     NUMBER,
     OPERATORS,
     TEXT,
-    ConditionError,
     field_kind,
     parse_condition,
 )
@@ -263,5 +263,113 @@ def test_parse_condition__rejects_garbage():
         {},
         {"field": "properties.", "operator": "equals", "value": "x"},
     ):
-        with pytest.raises(ConditionError):
+        with pytest.raises(ApplicationError):
             parse_condition(raw)
+
+
+# --- nothing typed into a segment makes a 500 (issue 15, finding 4) -----------------------
+
+
+@pytest.mark.parametrize("name", ["foo__gt", "foo__isnull", "foo__regex", "a__b", "bad name!"])
+def test_segment__property_names_that_read_as_lookups_are_field_errors(owner_client, name):
+    rows = [{"field": "property", "property_name": name, "operator": "equals", "value": "x"}]
+    for extra in ({}, {"preview": "1"}):
+        response = owner_client.post(NEW, {**form_data(rows=rows), **extra})
+        assert response.status_code == 400
+        assert "Property name: A property name uses letters, digits, _, - and spaces" in text(
+            response
+        )
+    assert not Segment.objects.exists()
+
+
+def test_segment__property_names_with_spaces_and_hyphens_are_asked(owner_client, account):
+    ProfileFactory(account=account, email="in@example.com", properties={"opt-in status": "Yes"})
+    ProfileFactory(account=account, email="out@example.com", properties={"opt-in status": "no"})
+    rows = [
+        {
+            "field": "property",
+            "property_name": "opt-in status",
+            "operator": "equals",
+            "value": "yes",
+        }
+    ]
+    response = owner_client.post(NEW, {**form_data(rows=rows), "preview": "1"})
+    assert response.status_code == 200
+    assert "in@example.com" in text(response)
+    assert "out@example.com" not in text(response)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            {"field": "created_at", "operator": "before", "value": "9999-12-31"},
+            "Value: Choose a date between 1900-01-01 and 2199-12-31.",
+        ),
+        (
+            {"field": "created_at", "operator": "after", "value": "0001-01-01"},
+            "Value: Choose a date between 1900-01-01 and 2199-12-31.",
+        ),
+        (
+            {"field": "total_spent", "operator": "gt", "value": "9999999999.999"},
+            "Value: Total spent is at most 9,999,999,999.99.",
+        ),
+        (
+            {"field": "total_spent", "operator": "gt", "value": "-1e20"},
+            "Value: Total spent is at most 9,999,999,999.99.",
+        ),
+    ],
+)
+def test_segment__values_out_of_range_are_field_errors(owner_client, row, message):
+    for extra in ({}, {"preview": "1"}):
+        response = owner_client.post(NEW, {**form_data(rows=[row]), **extra})
+        assert response.status_code == 400
+        assert message in text(response)
+    assert not Segment.objects.exists()
+
+
+def test_segment__tiny_amounts_round_to_cents(account):
+    ProfileFactory(account=account, total_spent=0)
+    ProfileFactory(account=account, total_spent=1)
+    condition = parse_condition({"field": "total_spent", "operator": "gt", "value": "1e-100"})
+    assert condition.value == Decimal("0.00")
+    assert segment_members(account=account, conditions=[condition], match="all").count() == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"field": "created_at", "operator": "before", "value": "9999-12-31"},
+        {"field": "properties.foo__regex", "operator": "equals", "value": "x"},
+        {"field": "shoe_size", "operator": "eq", "value": "9"},
+    ],
+)
+def test_segment__a_saved_segment_that_cannot_be_asked_shows_why(owner_client, account, stored):
+    """Saved before the rules were tightened: the page explains, and the form keeps it."""
+    segment = SegmentFactory(account=account, name="Old", conditions=[stored])
+    response = owner_client.get(reverse("audience:segment_edit", args=[segment.pk]))
+    assert response.status_code == 200
+    assert "This segment cannot be shown:" in text(response)
+    assert "Correct the conditions below and save." in text(response)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "VIP\r\nBcc: victim@example.com"),
+        ("name", "VIP\u202eredro"),
+        ("value", "DE\x00"),
+        ("property_name", "tier\x1b[31m"),
+    ],
+)
+def test_segment__control_characters_are_refused_at_the_form(owner_client, field, value):
+    row = {"field": "property", "property_name": "tier", "operator": "equals", "value": "gold"}
+    data = form_data(rows=[row])
+    if field == "name":
+        data["name"] = value
+    else:
+        data[f"c-0-{field}"] = value
+    response = owner_client.post(NEW, data)
+    assert response.status_code == 400
+    assert "type it on one line" in text(response)
+    assert not Segment.objects.exists()
