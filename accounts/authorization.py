@@ -63,9 +63,10 @@ def check_capability(
 def refuse(request: HttpRequest, capability: Capability) -> HttpResponse:
     """The 403 page for an actor who lacks `capability`. The actor records the refusal where
     it must be recorded (a representative's lands in the merchant's access history)."""
-    actor = context_of(request).actor
-    actor.record_refusal(capability)
-    return render_refusal(request, actor.denial_message(capability))
+    context = context_of(request)
+    context.actor.record_refusal(capability)
+    context.audited = False  # the refusal is this request's row in any audit
+    return render_refusal(request, context.actor.denial_message(capability))
 
 
 def render_refusal(request: HttpRequest, message: str) -> HttpResponse:

@@ -10,6 +10,7 @@ from accounts.admin import AccountAdmin
 from accounts.models import Account
 
 from .admin_views import AccountAdminViews
+from .events import EVENT_RELATED, describe
 from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from .permissions import DISABLE_REMOTE_ACCESS, ENABLE_REMOTE_ACCESS, ENTER_ACCOUNT
 from .selectors import live_grant, live_grant_column, live_grant_exists
@@ -156,11 +157,15 @@ class RepresentativeSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "kind", "summary"]
+    list_display = ["created_at", "account", "kind", "sentence", "path", "result"]
     list_filter = ["kind"]
-    search_fields = ["account__name", "summary"]
-    list_select_related = ["account"]
+    search_fields = ["account__name", "path", "object_label"]
+    list_select_related = ["account", *EVENT_RELATED]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("what happened"))
+    def sentence(self, event: AccessEvent) -> str:
+        return describe(event)
 
 
 @admin.register(SupportRequest)

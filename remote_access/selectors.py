@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 
+from .events import EVENT_RELATED, describe
 from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest, Team
 from .rules import ENTER_PERMISSION
 
@@ -36,6 +37,23 @@ def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAcc
     )
 
 
+def account_events(*, account: Account) -> QuerySet[AccessEvent]:
+    """The account's events, newest first, with what rendering them reads (no N+1)."""
+    return (
+        AccessEvent.objects.filter(account=account)
+        .select_related(*EVENT_RELATED)
+        .order_by("-created_at", "-id")
+    )
+
+
+def with_sentences(events, *, account: Account):
+    """Attach each event's rendered sentence (and its account, which rendering may read)."""
+    for event in events:
+        event.account = account
+        event.sentence = describe(event)
+        yield event
+
+
 def access_history_page(*, account: Account, page: int) -> tuple[list[AccessEvent], bool]:
     """One page of the account's events, newest first, and whether an older page exists.
 
@@ -43,22 +61,18 @@ def access_history_page(*, account: Account, page: int) -> tuple[list[AccessEven
     events or a hundred thousand.
     """
     start = (page - 1) * HISTORY_PAGE_SIZE
-    rows = list(
-        AccessEvent.objects.filter(account=account)
-        .only("kind", "summary", "created_at")
-        .order_by("-created_at", "-id")[start : start + HISTORY_PAGE_SIZE + 1]
-    )
-    return rows[:HISTORY_PAGE_SIZE], len(rows) > HISTORY_PAGE_SIZE
+    rows = list(account_events(account=account)[start : start + HISTORY_PAGE_SIZE + 1])
+    events = list(with_sentences(rows[:HISTORY_PAGE_SIZE], account=account))
+    return events, len(rows) > HISTORY_PAGE_SIZE
+
+
+EXPORT_CHUNK_SIZE = 1000
 
 
 def access_history_rows(*, account: Account):
-    """Every event of the account as plain tuples, streamed from the database in chunks."""
-    return (
-        AccessEvent.objects.filter(account=account)
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "kind", "actor_description", "summary")
-        .iterator(chunk_size=2000)
-    )
+    """Every event of the account, rendered, streamed from the database in chunks."""
+    events = account_events(account=account).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    return with_sentences(events, account=account)
 
 
 def support_request_for_account(*, account: Account, request_id: int) -> SupportRequest | None:

@@ -1,5 +1,3 @@
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,11 +16,12 @@ from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
 from .forms import ContactSupportForm, GrantPeriodForm
+from .history import access_history_csv_rows
 from .middleware import leave_account
 from .models import RemoteAccessGrant, RepresentativeSession
 from .selectors import (
+    EXPORT_CHUNK_SIZE,
     access_history_page,
-    access_history_rows,
     live_grant,
     support_request_for_account,
 )
@@ -120,19 +119,8 @@ def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     account = request.latchkey.account
 
-    def rows() -> Iterator[list]:
-        yield ["time", "time_zone", "event", "by", "summary"]
-        for created_at, kind, actor_description, summary in access_history_rows(account=account):
-            local = created_at.astimezone(account.tzinfo)
-            yield [
-                local.isoformat(timespec="seconds"),
-                account.timezone,
-                kind,
-                actor_description,
-                summary,
-            ]
-
-    return csv_download(rows(), filename="access-history.csv")
+    rows = access_history_csv_rows(account=account)
+    return csv_download(rows, filename="access-history.csv", rows_per_chunk=EXPORT_CHUNK_SIZE)
 
 
 @requires(Capability.VIEW_ACCOUNT)

@@ -177,6 +177,7 @@ def test_no_secret_reaches_logs_or_history(
     """Passwords, session ids, CSRF tokens, TOTP secrets, API keys and integration secrets
     stay out of the logs and the access history, through a whole working session."""
     from accounts.models import ApiKey
+    from remote_access.events import EVENT_RELATED, describe
     from remote_access.models import AccessEvent
     from tests.accounts.factories import PASSWORD
 
@@ -214,8 +215,8 @@ def test_no_secret_reaches_logs_or_history(
         client.cookies["csrftoken"].value if "csrftoken" in client.cookies else "no-csrf-cookie",
     ]
     history = " ".join(
-        f"{summary} {actor}"
-        for summary, actor in AccessEvent.objects.values_list("summary", "actor_description")
+        f"{describe(event)} {event.path} {event.payload}"
+        for event in AccessEvent.objects.select_related(*EVENT_RELATED)
     )
     assert AccessEvent.objects.count() >= 3
     for value in secrets:

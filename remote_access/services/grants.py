@@ -4,8 +4,7 @@ row and writes its AccessEvent alongside the change it records (DESIGN §5.7).""
 import datetime as dt
 
 from django.db import transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from accounts.actors import Actor
 from accounts.authorization import require_capability
@@ -14,7 +13,7 @@ from accounts.models import Account
 from accounts.roles import Capability
 
 from ..mail import access_change_mail_enqueue
-from ..models import AccessEvent, Duration, RemoteAccessGrant, RepresentativeSession, SupportRequest
+from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest
 from ..periods import expires_at_for
 from .common import (
     GRANT_CHANGED_MEANWHILE,
@@ -25,15 +24,6 @@ from .common import (
 )
 from .ending import grant_end
 from .expiry import grant_expire_if_overdue
-
-
-def _period_phrase(grant: RemoteAccessGrant) -> str:
-    if grant.duration == Duration.CUSTOM:
-        last_day = (
-            grant.expires_at.astimezone(grant.account.tzinfo) - dt.timedelta(seconds=1)
-        ).date()
-        return _("until the end of %(day)s") % {"day": formats.date_format(last_day, "DATE_FORMAT")}
-    return _("for %(period)s") % {"period": Duration(grant.duration).label}
 
 
 def notify_change(grant: RemoteAccessGrant, change: str) -> None:
@@ -95,34 +85,12 @@ def access_grant(
     )
     grant.full_clean(validate_constraints=False)
     grant.save()
-    if current is not None:
-        summary = _("%(name)s changed access: now %(period)s") % {
-            "name": actor.user.full_name,
-            "period": _period_phrase(grant),
-        }
-        event_record(
-            account=account,
-            kind=AccessEvent.Kind.REPLACED,
-            summary=summary,
-            actor=actor,
-            grant=grant,
-        )
-        notify_change(grant, "replaced")
-    else:
-        summary = _("%(name)s granted access %(period)s") % {
-            "name": actor.user.full_name,
-            "period": _period_phrase(grant),
-        }
-        if support_request is not None:
-            summary += _(" with support request #%(number)s") % {"number": support_request.pk}
-        event_record(
-            account=account,
-            kind=AccessEvent.Kind.GRANTED,
-            summary=summary,
-            actor=actor,
-            grant=grant,
-        )
-        notify_change(grant, "granted")
+    kind = AccessEvent.Kind.REPLACED if current is not None else AccessEvent.Kind.GRANTED
+    payload = {"duration": grant.duration}
+    if support_request is not None:
+        payload["support_request"] = support_request.pk
+    event_record(account=account, kind=kind, actor=actor, grant=grant, payload=payload)
+    notify_change(grant, "replaced" if current is not None else "granted")
     return grant
 
 
@@ -146,7 +114,6 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOVED,
-        summary=_("%(name)s removed access") % {"name": actor.user.full_name},
         actor=actor,
         grant=grant,
     )
