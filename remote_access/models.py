@@ -174,6 +174,11 @@ class RepresentativeSession(models.Model):
         return f"{self.staff_user} in {self.account} ({self.ticket_reference})"
 
 
+# The rows the Security tab lists at the top level: everything outside a visit, and the
+# visit's start standing for the whole visit.
+HISTORY_ITEM = Q(session__isnull=True) | Q(kind="session_started")
+
+
 class AccessEvent(models.Model):
     """The append-only audit trail of an account, stored as facts (DESIGN §4): who, in which
     visit and on which grant, touched what, how, with what result. The sentence a merchant
@@ -252,6 +257,12 @@ class AccessEvent(models.Model):
             models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx"),
             models.Index(
                 fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_idx"
+            ),
+            # The Security tab's pages, by keyset: constant cost however deep.
+            models.Index(
+                fields=["account", "-created_at", "-id"],
+                condition=HISTORY_ITEM,
+                name="event_history_item_idx",
             ),
             # A visit's rows, for the history's visit groups.
             models.Index(

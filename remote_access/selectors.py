@@ -20,8 +20,6 @@ from .events import EVENT_RELATED, describe
 from .models import AccessEvent, RemoteAccessGrant, RepresentativeSession, SupportRequest, Team
 from .rules import ENTER_PERMISSION
 
-HISTORY_PAGE_SIZE = 25
-
 
 def live_condition(*, now: dt.datetime | None = None, prefix: str = "") -> Q:
     """Access is live iff the grant is active and has not reached its expiry (DESIGN §5.2)."""
@@ -52,18 +50,6 @@ def with_sentences(events, *, account: Account):
         event.account = account
         event.sentence = describe(event)
         yield event
-
-
-def access_history_page(*, account: Account, page: int) -> tuple[list[AccessEvent], bool]:
-    """One page of the account's events, newest first, and whether an older page exists.
-
-    Fetches one row more than a page instead of counting, so the cost is the same with ten
-    events or a hundred thousand.
-    """
-    start = (page - 1) * HISTORY_PAGE_SIZE
-    rows = list(account_events(account=account)[start : start + HISTORY_PAGE_SIZE + 1])
-    events = list(with_sentences(rows[:HISTORY_PAGE_SIZE], account=account))
-    return events, len(rows) > HISTORY_PAGE_SIZE
 
 
 EXPORT_CHUNK_SIZE = 1000

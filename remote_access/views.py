@@ -16,12 +16,11 @@ from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 
 from .forms import ContactSupportForm, GrantPeriodForm
-from .history import access_history_csv_rows
+from .history import access_history_csv_rows, access_history_visits_page
 from .middleware import leave_account
 from .models import RemoteAccessGrant, RepresentativeSession
 from .selectors import (
     EXPORT_CHUNK_SIZE,
-    access_history_page,
     live_grant,
     support_request_for_account,
 )
@@ -41,13 +40,6 @@ ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer ent
 
 def _security_url() -> str:
     return reverse("remote_access:security") + "#remote-access"
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
 
 
 def _bound(request: HttpRequest):
@@ -80,17 +72,17 @@ def _security_page(
     request: HttpRequest, *, grant: RemoteAccessGrant | None, form: GrantPeriodForm
 ) -> HttpResponse:
     actor = request.latchkey.actor
-    page = _page_number(request)
-    events, has_older = access_history_page(account=request.latchkey.account, page=page)
+    before = request.GET.get("before")
+    items, older = access_history_visits_page(account=request.latchkey.account, before=before)
     context = {
         "active_tab": "security",
         "grant": grant,
         "form": form,
         "can_manage": actor.can(Capability.MANAGE_REMOTE_ACCESS),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
-        "events": events,
-        "page": page,
-        "has_older": has_older,
+        "history_items": items,
+        "history_before": before,
+        "history_older": older,
     }
     status = 400 if form.errors else 200
     return render(request, "remote_access/security.html", context, status=status)

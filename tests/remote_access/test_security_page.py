@@ -367,23 +367,26 @@ def test_grant_access_link__any_member_lands_on_security(analyst, client_for):
 # --- history ---------------------------------------------------------------------------
 
 
-def test_history__newest_first_paginated_by_25(owner_client, account):
+def test_history__newest_first_paginated_by_25_with_a_cursor(owner_client, account):
     base = timezone.now() - dt.timedelta(days=1)
     for n in range(30):
         AccessEventFactory(
             account=account, summary=f"event {n}", created_at=base + dt.timedelta(minutes=n)
         )
     first = owner_client.get(SECURITY)
-    summaries = [event.payload["action"] for event in first.context["events"]]
+    summaries = [event.payload["action"] for event in first.context["history_items"]]
     assert summaries[0] == "event 29"
     assert len(summaries) == 25
-    assert first.context["has_older"] is True
-    second = owner_client.get(SECURITY + "?page=2")
-    assert [event.payload["action"] for event in second.context["events"]] == [
+    older = first.context["history_older"]
+    assert f"?before={older}" in first.content.decode()
+    second = owner_client.get(SECURITY + f"?before={older}")
+    assert [event.payload["action"] for event in second.context["history_items"]] == [
         f"event {n}" for n in range(4, -1, -1)
     ]
-    assert second.context["has_older"] is False
-    assert owner_client.get(SECURITY + "?page=abc").status_code == 200
+    assert second.context["history_older"] is None
+    garbage = owner_client.get(SECURITY + "?before=abc")
+    assert garbage.status_code == 200
+    assert len(garbage.context["history_items"]) == 25
 
 
 def test_history__other_accounts_events_never_shown(owner_client, other_account):
