@@ -118,6 +118,9 @@ class Membership(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=now)
+    # Whether this member is mailed when support staff enter the account. Each member turns
+    # it off for themselves; mails about access being granted or removed always go.
+    visit_mails = models.BooleanField(_("mail me when support enters"), default=True)
 
     class Meta:
         ordering = ["account__name", "user__full_name"]

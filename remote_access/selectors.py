@@ -134,3 +134,15 @@ def live_grant_exists(*, account_ref: str = "pk") -> Exists:
 def live_grant_column(field: str, *, account_ref: str = "pk") -> Subquery:
     """For annotating accounts: one field of the live grant (None without one)."""
     return Subquery(_live_grant_of(account_ref).values(field)[:1])
+
+
+def visits_inside(*, account: Account) -> list[RepresentativeSession]:
+    """Support visits going on in the account now (open, on a live grant): the live notice.
+    One query."""
+    return list(
+        RepresentativeSession.objects.filter(
+            live_condition(prefix="grant__"), account=account, ended_at__isnull=True
+        )
+        .select_related("staff_user")
+        .order_by("started_at", "id")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, visit_views
 
 app_name = "remote_access"
 
@@ -12,6 +12,8 @@ urlpatterns = [
         views.grant_remove,
         name="grant_remove",
     ),
+    path("settings/security/visits/<int:visit_id>/end/", visit_views.visit_end, name="visit_end"),
+    path("settings/security/end/<str:token>/", visit_views.escape, name="escape"),
     path("settings/security/history.csv", views.history_export, name="history_export"),
     path("help/contact/", views.contact, name="contact"),
     path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),

@@ -14,7 +14,11 @@ from accounts.services.integrations import integration_create
 from audience.models import ImportJob
 from tests.accounts.factories import owner_actor
 from tests.audience.factories import SegmentFactory
-from tests.remote_access.factories import GrantFactory, SupportRequestFactory
+from tests.remote_access.factories import (
+    GrantFactory,
+    RepresentativeSessionFactory,
+    SupportRequestFactory,
+)
 from tests.urlconf import PUBLIC, merchant_views, url_kwargs
 
 OUR_APPS = ("accounts", "remote_access", "audience", "otp_totp", "otp_static")
@@ -50,6 +54,7 @@ def samples(account, owner, admin):
     )
     return {
         "grant_id": grant.pk,
+        "visit_id": RepresentativeSessionFactory(grant=grant).pk,
         "request_id": SupportRequestFactory(account=account, requested_by=owner).pk,
         "account_id": account.pk,
         "member_id": admin.memberships.get().pk,

@@ -17,7 +17,7 @@ from accounts.authorization import CapabilityMissing
 from accounts.errors import ApplicationError
 from accounts.roles import Role
 from tests.accounts.factories import MembershipFactory, StaffUserFactory
-from tests.remote_access.factories import GrantFactory
+from tests.remote_access.factories import GrantFactory, RepresentativeSessionFactory
 
 SERVICE_PACKAGES = ["accounts.services", "remote_access.services"]
 SERVICE_MODULES = ["audience.services", "audience.importing"]
@@ -119,6 +119,7 @@ def world(account, other_account, owner, analyst, other_owner):
         "api_key_id": api_key.pk,
         "invitation_id": account.invitations.get().pk,
         "grant_id": grant.pk,
+        "visit_id": RepresentativeSessionFactory(grant=grant).pk,
         "segment": Segment.objects.create(account=account, name="S", match="all", conditions=[]),
         "job": ImportJob.objects.create(
             account=account, created_by=owner, file_name="a.csv", content=b"email\na@b.c\n"
@@ -178,6 +179,12 @@ CALLS = {
     "remote_access.services.grants.support_request_create": lambda w, caller: dict(
         account=w["account"], actor=caller, team="support", subject="s", message="m"
     ),
+    "remote_access.services.merchant.visit_end_by_merchant": lambda w, caller: dict(
+        account=w["account"], actor=caller, visit_id=w["visit_id"], remove_access=True
+    ),
+    "accounts.services.notifications.membership_visit_mails_set": lambda w, caller: dict(
+        account=w["account"], actor=caller, on=False
+    ),
     "audience.services.segment_save": lambda w, caller: dict(
         account=w["account"], actor=caller, name="x", match="all", conditions=[]
     ),
@@ -203,7 +210,10 @@ STAFF_CALLS = {
 }
 # Refused to an Analyst of the account and to an Owner of another account alike, except
 # where every member may act (contacting support): there only the other tenant is refused.
-EVERY_MEMBER_MAY = {"remote_access.services.grants.support_request_create"}
+EVERY_MEMBER_MAY = {
+    "remote_access.services.grants.support_request_create",
+    "accounts.services.notifications.membership_visit_mails_set",  # one's own mails
+}
 
 
 def test_every_service_is_covered():

@@ -13,6 +13,7 @@ from .expiry import (
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
+from .merchant import VISIT_ALREADY_ENDED, visit_end_by_merchant
 from .turn_off import remote_access_disable, remote_access_enable
 from .visits import (
     visit_end,
@@ -24,6 +25,7 @@ __all__ = [
     "GRANT_CHANGED_MEANWHILE",
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
+    "VISIT_ALREADY_ENDED",
     "access_grant",
     "access_remove",
     "event_record",
@@ -34,6 +36,7 @@ __all__ = [
     "remote_access_disable",
     "remote_access_enable",
     "visit_end",
+    "visit_end_by_merchant",
     "visit_start",
     "visits_end_for_grant",
     "support_request_create",

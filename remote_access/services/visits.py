@@ -14,6 +14,7 @@ from accounts.errors import ApplicationError
 from accounts.models import Account, User
 
 from .. import rules
+from ..mail import visit_started_mail_enqueue
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition, staff_team
 from .common import event_record
@@ -82,6 +83,7 @@ def visit_start(
         grant=grant,
         session=visit,
     )
+    visit_started_mail_enqueue(visit=visit)
     return visit
 
 

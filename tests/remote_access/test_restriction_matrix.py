@@ -12,7 +12,7 @@ from accounts.roles import Role
 from accounts.services.integrations import integration_create
 from audience.models import ImportJob, Profile
 from remote_access.actors import REPRESENTATIVE_RESTRICTED
-from remote_access.models import AccessEvent, RemoteAccessGrant
+from remote_access.models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from tests.accounts.factories import MembershipFactory, owner_actor
 from tests.remote_access.factories import SupportRequestFactory
 from tests.remote_access.test_support_sessions import enter_url
@@ -72,6 +72,7 @@ def test_the_matrix_covers_the_remote_access_views():
 def url_for(name, pattern, **objects):
     args = {f"{key}_id": obj.pk for key, obj in objects.items()}
     args["plan"] = "pro"
+    args["token"] = "not-a-real-token"
     return reverse(name, kwargs={key: args[key] for key in pattern.pattern.converters})
 
 
@@ -128,6 +129,7 @@ def test_representative_refused_restricted_view(
         integration=integration,
         api_key=api_key,
         job=job,
+        visit=RepresentativeSession.objects.get(),
     )
 
     def state():
