@@ -254,7 +254,10 @@ class AccessEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx"),
+            # The export and the API read an account's events in the order they were written
+            # (newest first), so that a cursor never misses a row written late with an
+            # earlier time, such as an expiry the sweep reached after the fact.
+            models.Index(fields=["account", "-id"], name="event_account_written_idx"),
             models.Index(
                 fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_idx"
             ),

@@ -55,10 +55,42 @@ def with_sentences(events, *, account: Account):
 EXPORT_CHUNK_SIZE = 1000
 
 
+def events_written(*, account: Account) -> QuerySet[AccessEvent]:
+    """The account's events, the last written first (the export and the API)."""
+    return (
+        AccessEvent.objects.filter(account=account).select_related(*EVENT_RELATED).order_by("-id")
+    )
+
+
 def access_history_rows(*, account: Account):
     """Every event of the account, rendered, streamed from the database in chunks."""
-    events = account_events(account=account).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    events = events_written(account=account).iterator(chunk_size=EXPORT_CHUNK_SIZE)
     return with_sentences(events, account=account)
+
+
+API_PAGE_SIZE = 100
+
+
+def access_events_api_page(
+    *,
+    account: Account,
+    after: int | None = None,
+    kinds: list[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = API_PAGE_SIZE,
+) -> list[AccessEvent]:
+    """Up to `limit` events older (in writing order) than the event `after`, filtered."""
+    events = events_written(account=account)
+    if after is not None:
+        events = events.filter(pk__lt=after)
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return list(with_sentences(events[:limit], account=account))
 
 
 def support_request_for_account(*, account: Account, request_id: int) -> SupportRequest | None:

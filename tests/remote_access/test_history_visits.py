@@ -6,9 +6,13 @@ import io
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.actors import MemberActor
+from accounts.roles import Role
+from accounts.services.integrations import api_key_create
 from remote_access.models import AccessEvent
 from tests.remote_access.factories import AccessEventFactory, GrantFactory
 
@@ -38,8 +42,8 @@ def csv_rows(client):
     return list(csv.DictReader(io.StringIO(body.decode())))
 
 
-def test_visit__exactly_its_rows_one_group_with_counts_csv_agrees(
-    visit_made, account, owner_client
+def test_visit__exactly_its_rows_one_group_with_counts_csv_and_api_agree(
+    visit_made, account, owner, owner_client
 ):
     kinds = list(
         AccessEvent.objects.filter(account=account, session__isnull=False)
@@ -74,6 +78,20 @@ def test_visit__exactly_its_rows_one_group_with_counts_csv_agrees(
     assert {row["team"] for row in visit_rows} == {"support"}
     paths = [row["path"] for row in reversed(visit_rows) if row["event"] == Kind.PAGE_VIEWED]
     assert paths == ["/settings/", "/audience/segments/", "/settings/security/"]
+    # The API returns the same rows, the same facts.
+    actor = MemberActor.for_membership(user=owner, account=account, role=Role.OWNER)
+    _api_key, key = api_key_create(
+        account=account, actor=actor, label="SIEM", scopes=["access_events:read"]
+    )
+    api = (
+        Client()
+        .get(reverse("remote_access:api_access_events"), HTTP_AUTHORIZATION=f"Bearer {key}")
+        .json()["events"]
+    )
+    columns = ["event", "summary", "visit_id", "ticket", "team", "method", "path", "result"]
+    as_csv = [[row[c] for c in columns] for row in exported]
+    as_api = [["" if e[c] is None else str(e[c]) for c in columns] for e in api]
+    assert as_api == as_csv
 
 
 def _queries(client, url):
