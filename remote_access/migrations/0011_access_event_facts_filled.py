@@ -67,6 +67,7 @@ def fill(apps, schema_editor):
     Membership = apps.get_model("accounts", "Membership")
     postgres = schema_editor.connection.vendor == "postgresql"
     if postgres:
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
     events = AccessEvent.objects
     visit = Visit.objects.filter(pk=OuterRef("session_id"))
@@ -99,6 +100,9 @@ def fill(apps, schema_editor):
         if facts:
             events.filter(pk=event.pk).update(**facts)
     if postgres:
+        # Check the deferred foreign keys of the rows just rewritten now: ALTER TABLE refuses
+        # to run while such checks are pending.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         schema_editor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
 
 
