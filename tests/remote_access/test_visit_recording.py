@@ -25,8 +25,16 @@ def rename_and_answer_200(request: HttpRequest) -> HttpResponse:
     return HttpResponse("renamed")
 
 
+@requires(Capability.EDIT_SETTINGS)
+def rename_then_fail(request: HttpRequest) -> HttpResponse:
+    """A view that changes something, then answers 500."""
+    rename_and_answer_200(request)
+    return HttpResponse("broken", status=500)
+
+
 urlpatterns = [
     path("test/rename/", rename_and_answer_200),
+    path("test/rename-then-fail/", rename_then_fail),
     path("", include("config.urls")),
 ]
 
@@ -93,3 +101,14 @@ def test_post_answering_200_that_changes_something__recorded(inside, account):
         200,
     )
     assert describe(event) == "Sam submitted POST /test/rename/"
+
+
+@pytest.mark.urls(__name__)
+def test_post_answering_500__change_rolled_back_attempt_recorded(inside, account):
+    response = inside.post("/test/rename-then-fail/", {"name": "Acme Shop"})
+    assert response.status_code == 500
+    account.refresh_from_db()
+    assert account.name == "Acme Store"
+    (event,) = recorded(account)
+    assert (event.kind, event.result) == (Kind.ACTION_PERFORMED, 500)
+    assert describe(event) == "Sam sent POST /test/rename-then-fail/ — nothing was changed"
