@@ -143,7 +143,11 @@ def before_condition(position: tuple[dt.datetime, int] | None) -> Q:
     if position is None:
         return Q()
     created_at, pk = position
-    return Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+    # The redundant `created_at <= …` is what the index can seek to; the OR alone is only a
+    # filter, and page 1,000 would scan the 24,975 rows before it (EXPLAIN ANALYZE).
+    return Q(created_at__lte=created_at) & (
+        Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+    )
 
 
 def access_history_visits_page(
