@@ -17,7 +17,6 @@ from accounts.roles import Capability
 from .models import AccessEvent, Duration, RepresentativeSession, Team
 
 
-
 @lru_cache(maxsize=512)
 def _translated(language: str | None, message: str) -> str:
     return gettext(message)
