@@ -1,5 +1,10 @@
 """Puts a support representative on the request while their session is valid, and ends the
-session, with its reason, on the first request where it no longer is (DESIGN §5.3)."""
+session, with its reason, on the first request where it no longer is (DESIGN §5.3).
+
+It is also the one place a visit is recorded (DESIGN §5.7, §5.10): one row per page the
+representative opens and one per POST, whatever it answered; a refusal writes its own row
+instead. Views never record themselves; they may describe what a POST did
+(`describe_action`)."""
 
 import html
 import re
