@@ -3,8 +3,9 @@
     python bench/pages.py [--requests 200] [--events 100000]
 
 Prints, from one run: SQL queries and median server time of the Security tab (with the
-first page of its access history) at 0, 1,000 and 100,000 history events (targets: the same
-queries, time within 1.5x of the empty case); and the extra queries and median time ratio of
+first page of its access history) at 0, 1,000 and --events history events (targets: the same
+queries, time within 1.5x of the empty case), and its page 1,000 against page 1 (keyset
+pagination: the same cost); and the extra queries and median time ratio of
 a support representative's request against the same request by an Admin (targets: at most
 one more query, ratio <= 1.15).
 """
