@@ -68,12 +68,17 @@ def check_capability(
     return None
 
 
-def refuse(request: HttpRequest, capability: Capability) -> HttpResponse:
-    """The 403 page for an actor who lacks `capability`. The actor records the refusal where
-    it must be recorded (a representative's lands in the merchant's access history)."""
-    actor = context_of(request).actor
-    actor.record_refusal(capability)
-    return render_refusal(request, actor.denial_message(capability))
+def refuse(
+    request: HttpRequest, capability: Capability, *, message: str | None = None
+) -> HttpResponse:
+    """The 403 page for an actor who lacks `capability` (`message` in place of the actor's
+    own words). The actor records the refusal where it must be recorded (a
+    representative's lands in the merchant's access history), and that row is this
+    request's only one."""
+    context = context_of(request)
+    context.actor.record_refusal(capability)
+    context.audited = False  # the refusal is this request's row in any audit
+    return render_refusal(request, message or context.actor.denial_message(capability))
 
 
 def render_refusal(request: HttpRequest, message: str) -> HttpResponse:
@@ -133,8 +138,7 @@ def own_sign_in(view: Callable) -> Callable:
     def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         actor = context_of(request).actor
         if actor is not None and not actor.can(Capability.CHANGE_OWN_SIGN_IN):
-            actor.record_refusal(Capability.CHANGE_OWN_SIGN_IN)
-            return render_refusal(request, OWN_SIGN_IN_DURING_VISIT)
+            return refuse(request, Capability.CHANGE_OWN_SIGN_IN, message=OWN_SIGN_IN_DURING_VISIT)
         return view(request, *args, **kwargs)
 
     return _declare(login_required(guarded), ViewAccess(capability=Capability.CHANGE_OWN_SIGN_IN))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
 
+from .models import ApiScope
 from .roles import Role
 from .validators import single_line_text
 
@@ -193,4 +194,10 @@ class ApiKeyForm(forms.Form):
         validators=[single_line_text],
         help_text=_("Where the key is used, e.g. “Warehouse sync”."),
         error_messages={"required": _("Give the key a label so you can recognise it later.")},
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What the key may read"),
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
     )

@@ -134,6 +134,9 @@ class Membership(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(default=now)
+    # Whether this member is mailed when support staff enter the account. Each member turns
+    # it off for themselves; mails about access being granted or removed always go.
+    visit_mails = models.BooleanField(_("mail me when support enters"), default=True)
 
     class Meta:
         ordering = ["account__name", "user__full_name"]
@@ -248,6 +251,12 @@ class Integration(models.Model):
         return self.name
 
 
+class ApiScope(models.TextChoices):
+    """What a private API key may read. A key has none unless given (no default that grants)."""
+
+    ACCESS_EVENTS_READ = "access_events:read", _("Read the access history")
+
+
 class ApiKey(models.Model):
     """A private API key. It only needs checking, so only a hash is kept; the key itself is
     shown once, when created."""
@@ -259,9 +268,14 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # ApiScope values this key may use.
+    scopes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.label} ({self.prefix}…)"
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes

@@ -38,6 +38,15 @@ def owners_and_admins(*, account: Account) -> QuerySet[User]:
     ).order_by("email")
 
 
+def visit_mail_recipients(*, account: Account) -> list[str]:
+    """The Owners and Admins who want a mail when support enters (`Membership.visit_mails`)."""
+    return list(
+        owners_and_admins(account=account)
+        .filter(memberships__account=account, memberships__visit_mails=True)
+        .values_list("email", flat=True)
+    )
+
+
 def owners_and_admins_emails(*, account_ids: list[int]) -> dict[int, list[str]]:
     """The emails of `owners_and_admins` for many accounts in one query (batch mail)."""
     emails: dict[int, list[str]] = {account_id: [] for account_id in account_ids}

@@ -1,7 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import auth, billing, general, integrations, password_reset, profile, team
+from .views import (
+    auth,
+    billing,
+    general,
+    integrations,
+    notifications,
+    password_reset,
+    profile,
+    team,
+)
 
 app_name = "accounts"
 
@@ -53,6 +62,7 @@ urlpatterns = [
     ),
     path("invitations/<str:token>/", auth.invitation_accept_view, name="invitation_accept"),
     path("profile/", profile.profile, name="profile"),
+    path("profile/visit-mails/", notifications.visit_mails, name="visit_mails"),
     path("profile/two-factor/", profile.mfa_setup, name="mfa_setup"),
     path("profile/two-factor/off/", profile.mfa_turn_off, name="mfa_turn_off"),
     path(

@@ -43,7 +43,8 @@ def signed_in_owner_cookie() -> str:
 
     account, owner = shop_with_live_grant()
     AccessEvent.objects.bulk_create(
-        AccessEvent(account=account, kind="granted", summary=f"Event {n}") for n in range(1000)
+        AccessEvent(account=account, kind="granted", actor=owner, payload={"duration": "7d"})
+        for _n in range(1000)
     )
     session = SessionStore()
     session[SESSION_KEY] = str(owner.pk)

@@ -76,10 +76,11 @@ class RepresentativeActor(Actor):
         event_record(
             account=self.account,
             kind=AccessEvent.Kind.ACTION_BLOCKED,
-            summary=f"{self.user.get_short_name()} was refused: {capability.label}",
             actor=self,
             grant=self.session.grant,
             session=self.session,
+            result=403,
+            payload={"capability": str(capability)},
         )
 
     def denial_message(self, capability: Capability) -> str:

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils import timezone
@@ -12,6 +12,7 @@ from accounts.errors import ApplicationError
 from accounts.models import Account
 
 from .admin_views import AccountAdminViews
+from .events import EVENT_RELATED, describe
 from .models import (
     AccessEvent,
     AccessRequest,
@@ -183,17 +184,57 @@ class RemoteAccessGrantAdmin(ReadOnlyAdmin):
     date_hierarchy = "granted_at"
 
 
+def _visit_count(kind: str, **extra) -> Count:
+    return Count("events", filter=Q(events__kind=kind, **extra))
+
+
 @admin.register(RepresentativeSession)
 class RepresentativeSessionAdmin(ReadOnlyAdmin):
+    """Visits, with what happened in each: the staff side of the merchant's history."""
+
     list_display = [
         "account",
         "staff_user",
         "team",
         "ticket_reference",
         "started_at",
-        "ended_at",
+        "duration",
+        "pages_opened",
+        "changes",
+        "refusals",
         "end_reason",
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pages_opened=_visit_count(AccessEvent.Kind.PAGE_VIEWED),
+                changes=_visit_count(AccessEvent.Kind.ACTION_PERFORMED, events__result__lt=400),
+                refusals=_visit_count(AccessEvent.Kind.ACTION_BLOCKED),
+            )
+        )
+
+    @admin.display(description=_("duration"))
+    def duration(self, visit: RepresentativeSession) -> str:
+        end = visit.ended_at or timezone.now()
+        minutes = int((end - visit.started_at).total_seconds() // 60)
+        text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+        return text if visit.ended_at else _("%(time)s so far") % {"time": text}
+
+    @admin.display(description=_("pages opened"), ordering="pages_opened")
+    def pages_opened(self, visit: RepresentativeSession) -> int:
+        return visit.pages_opened
+
+    @admin.display(description=_("changes"), ordering="changes")
+    def changes(self, visit: RepresentativeSession) -> int:
+        return visit.changes
+
+    @admin.display(description=_("refusals"), ordering="refusals")
+    def refusals(self, visit: RepresentativeSession) -> int:
+        return visit.refusals
+
     list_filter = ["team", "end_reason"]
     search_fields = ["account__name", "staff_user__email", "ticket_reference"]
     list_select_related = ["account", "staff_user"]
@@ -202,11 +243,15 @@ class RepresentativeSessionAdmin(ReadOnlyAdmin):
 
 @admin.register(AccessEvent)
 class AccessEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "account", "kind", "summary"]
+    list_display = ["created_at", "account", "kind", "sentence", "path", "result"]
     list_filter = ["kind"]
-    search_fields = ["account__name", "summary"]
-    list_select_related = ["account"]
+    search_fields = ["account__name", "path", "object_label"]
+    list_select_related = ["account", *EVENT_RELATED]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("what happened"))
+    def sentence(self, event: AccessEvent) -> str:
+        return describe(event)
 
 
 @admin.register(SupportRequest)

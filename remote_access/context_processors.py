@@ -2,7 +2,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from .selectors import open_visit_for
+from accounts.context import context_of
+
+from .selectors import open_visit_for, visits_inside
 
 
 def own_open_visit(request: HttpRequest) -> dict:
@@ -14,3 +16,13 @@ def own_open_visit(request: HttpRequest) -> dict:
     if not request.path.startswith(reverse("admin:index")):
         return {}
     return {"own_open_visit": SimpleLazyObject(lambda: open_visit_for(user=user))}
+
+
+def support_inside(request: HttpRequest) -> dict:
+    """The visits going on in the member's account, for the live notice on every merchant
+    page (remote_access/_visit_notice.html); one query, only when a page shows it."""
+    context = context_of(request)
+    if context.actor is None or context.actor.is_representative or context.account is None:
+        return {}
+    account = context.account
+    return {"support_inside": SimpleLazyObject(lambda: visits_inside(account=account))}

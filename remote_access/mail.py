@@ -11,12 +11,25 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.selectors import owners_and_admins, owners_and_admins_emails
+from accounts.selectors import (
+    owners_and_admins,
+    owners_and_admins_emails,
+    visit_mail_recipients,
+)
 from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
 
-from .models import AccessEvent, AccessRequest, Duration, RemoteAccessGrant, Scope, Team
+from .links import escape_url
+from .models import (
+    AccessEvent,
+    AccessRequest,
+    Duration,
+    RemoteAccessGrant,
+    RepresentativeSession,
+    Scope,
+    Team,
+)
 
 SUBJECTS = {
     "granted": _("%(vendor)s support can now access %(account)s"),
@@ -27,6 +40,7 @@ SUBJECTS = {
     "disabled": _("%(vendor)s support turned remote access off for %(account)s"),
     "resolved": _("%(vendor)s support access to %(account)s ended: the request was resolved"),
 }
+VISIT_STARTED_SUBJECT = _("%(name)s from %(vendor)s Support entered %(account)s")
 
 
 def mail_kind(change: str) -> str:
@@ -45,6 +59,12 @@ def _access_change_mail(
         "change": change,
         "VENDOR_NAME": settings.VENDOR_NAME,
         "security_url": settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link"),
+        # Someone who did not expect access can take it away in one click (and a sign-in).
+        "escape_url": (
+            escape_url(account_id=grant.account_id, grant_id=grant.pk)
+            if change in ("granted", "replaced")
+            else ""
+        ),
     }
     with timezone.override(grant.account.timezone):
         text = render_to_string("remote_access/email/access_change.txt", context)
@@ -73,6 +93,8 @@ def access_change_mail_enqueue(*, grant: RemoteAccessGrant, change: str) -> None
             subject=mail.subject,
             text_body=mail.text_body,
             html_body=mail.html_body,
+            # The escape link acts on the account: erased from the outbox once sent.
+            confidential=change in ("granted", "replaced"),
         )
 
 
@@ -220,4 +242,36 @@ def access_request_decision_mail_enqueue(*, access_request: AccessRequest) -> No
         to=[access_request.staff_user.email],
         subject=subject_line(subject),
         text_body=f"{body}\n\n{admin_url}\n",
+    )
+
+
+def visit_started_mail_enqueue(*, visit: RepresentativeSession) -> None:
+    """Tell the Owners and Admins who want it that support just entered, with the link that
+    ends the visit and removes access, in the visit's transaction."""
+    recipients = visit_mail_recipients(account=visit.account)
+    if not recipients:
+        return
+    context = {
+        "visit": visit,
+        "account": visit.account,
+        "name": visit.staff_user.get_short_name(),
+        "team": Team(visit.team).label,
+        "VENDOR_NAME": settings.VENDOR_NAME,
+        "escape_url": escape_url(account_id=visit.account_id, visit_id=visit.pk),
+    }
+    with timezone.override(visit.account.timezone):
+        text = render_to_string("remote_access/email/visit_started.txt", context)
+        html = render_to_string("remote_access/email/visit_started.html", context)
+    outbox_enqueue(
+        kind="visit_started",
+        to=recipients,
+        subject=subject_line(
+            VISIT_STARTED_SUBJECT,
+            name=context["name"],
+            vendor=settings.VENDOR_NAME,
+            account=visit.account.name,
+        ),
+        text_body=text,
+        html_body=html,
+        confidential=True,
     )

@@ -1,6 +1,13 @@
 """Puts a support representative on the request while their session is valid, and ends the
-session, with its reason, on the first request where it no longer is (DESIGN §5.3)."""
+session, with its reason, on the first request where it no longer is (DESIGN §5.3).
 
+It is also the one place a visit is recorded (DESIGN §5.7, §5.10): one row per page the
+representative opens and one per POST, whatever it answered; a refusal writes its own row
+instead. Views never record themselves; they may describe what a POST did
+(`describe_action`)."""
+
+import html
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -92,39 +99,96 @@ class RepresentativeMiddleware:
         context.visit = session
         # Only the merchant site is the merchant's business: the staff's own admin pages
         # (signing out, say) are not written to the account's history.
-        if request.method in SAFE_METHODS or request.path.startswith(reverse("admin:index")):
+        if request.path.startswith(reverse("admin:index")):
             return self.get_response(request)
+        if request.method in SAFE_METHODS:
+            response = self.get_response(request)
+            if is_page_view(request, response):
+                page_view_record(request, session, response)
+            return response
         return self._audited(request, session)
-
-    @staticmethod
-    def _record_action(
-        request: HttpRequest, session: RepresentativeSession, response: HttpResponse
-    ) -> None:
-        """Write what the POST did: the view's own words, or — for a view that redirected
-        without saying — the address, so that no change goes unrecorded. A form shown again
-        with errors changed nothing and is not recorded."""
-        summary = context_of(request).action_summary
-        if summary is None and response.status_code in range(300, 400):
-            summary = _("submitted %(path)s") % {"path": request.path}
-        if summary is None:
-            return
-        event_record(
-            account=session.account,
-            kind=AccessEvent.Kind.ACTION_PERFORMED,
-            summary=_("%(name)s %(action)s")
-            % {"name": session.staff_user.get_short_name(), "action": summary},
-            actor=request.latchkey.actor,
-            grant=session.grant,
-            session=session,
-        )
 
     def _audited(self, request: HttpRequest, session: RepresentativeSession) -> HttpResponse:
         """A representative's change and its `action performed` row commit together or not
-        at all. Refusals (4xx) change nothing and keep their own `action blocked` row."""
+        at all; every POST is recorded whatever it answers (DESIGN §5.7). A view that writes
+        its own row (a refusal, leaving) turns `audited` off. A 5xx rolls the change back and
+        is recorded after, as an attempt that changed nothing."""
         with transaction.atomic():
             response = self.get_response(request)
-            if response.status_code >= 500:
+            failed = response.status_code >= 500
+            if failed:
                 transaction.set_rollback(True)
-            elif response.status_code < 400 and context_of(request).audited:
-                self._record_action(request, session, response)
+            elif context_of(request).audited:
+                action_record(request, session, response)
+        if failed and context_of(request).audited:
+            action_record(request, session, response)
         return response
+
+
+# Requests that are not pages a person opened: files, and the site's own background calls.
+UNRECORDED_PATH_PREFIXES = (settings.STATIC_URL or "/static/", "/favicon")
+_TITLE = re.compile(r"<title>\s*(.*?)\s*(?:·[^<]*)?</title>", re.S)
+
+
+def is_page_view(request: HttpRequest, response: HttpResponse) -> bool:
+    """A GET a person made and saw: not a redirect, a file or polling, nor a request that
+    already wrote its own row (a refusal)."""
+    if request.method != "GET" or not context_of(request).audited:
+        return False
+    if response.status_code in range(300, 400):
+        return False
+    return not request.path.startswith(UNRECORDED_PATH_PREFIXES)
+
+
+def page_title(request: HttpRequest, response: HttpResponse) -> str:
+    """The page's <title> without the site's name, else the view's name."""
+    content_type = response.get("Content-Type", "")
+    if not response.streaming and content_type.startswith("text/html"):
+        found = _TITLE.search(response.content[:4096].decode("utf-8", "replace"))
+        if found:
+            return html.unescape(found.group(1)).strip()[:200]
+    match = request.resolver_match
+    return match.view_name if match else ""
+
+
+def _request_facts(request: HttpRequest, response: HttpResponse) -> dict:
+    match = request.resolver_match
+    return {
+        "method": request.method,
+        "path": request.path,
+        "result": response.status_code,
+        "object_type": "page",
+        "object_id": match.view_name if match else "",
+    }
+
+
+def page_view_record(
+    request: HttpRequest, session: RepresentativeSession, response: HttpResponse
+) -> None:
+    """One row per page a representative opens (DESIGN §5.10)."""
+    event_record(
+        account=session.account,
+        kind=AccessEvent.Kind.PAGE_VIEWED,
+        actor=request.latchkey.actor,
+        grant=session.grant,
+        session=session,
+        object_label=page_title(request, response),
+        **_request_facts(request, response),
+    )
+
+
+def action_record(
+    request: HttpRequest, session: RepresentativeSession, response: HttpResponse
+) -> None:
+    """What a representative's POST did: the view's own words (`describe_action`), else the
+    method and address — whatever the status, so that no change goes unrecorded."""
+    summary = context_of(request).action_summary
+    event_record(
+        account=session.account,
+        kind=AccessEvent.Kind.ACTION_PERFORMED,
+        actor=request.latchkey.actor,
+        grant=session.grant,
+        session=session,
+        payload={"action": str(summary)} if summary else {},
+        **_request_facts(request, response),
+    )

@@ -151,6 +151,7 @@ class RepresentativeSession(models.Model):
         SIGNED_OUT = "signed_out", _("the staff member signed out")
         ABANDONED = "abandoned", _("left without exiting, replaced by a new visit")
         RESOLVED = "resolved", _("the support request was resolved")
+        ENDED_BY_MERCHANT = "ended_by_merchant", _("ended by the merchant")
 
     staff_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="representative_sessions"
@@ -197,8 +198,17 @@ class RepresentativeSession(models.Model):
         return f"{self.staff_user} in {self.account} ({self.ticket_reference})"
 
 
+# The rows the Security tab lists at the top level: everything outside a visit, and the
+# visit's start standing for the whole visit.
+HISTORY_ITEM = Q(session__isnull=True) | Q(kind="session_started")
+
+
 class AccessEvent(models.Model):
-    """The append-only audit trail of an account. PostgreSQL refuses UPDATE/DELETE/TRUNCATE."""
+    """The append-only audit trail of an account, stored as facts (DESIGN §4): who, in which
+    visit and on which grant, touched what, how, with what result. The sentence a merchant
+    reads is rendered from these facts when read (remote_access.events.describe), so every
+    writer — services, the visit middleware, the expiry SQL — produces the same row.
+    PostgreSQL refuses UPDATE/DELETE/TRUNCATE."""
 
     class Kind(models.TextChoices):
         GRANTED = "granted", _("Access granted")
@@ -207,6 +217,7 @@ class AccessEvent(models.Model):
         EXPIRED = "expired", _("Access expired")
         SESSION_STARTED = "session_started", _("Support entered")
         SESSION_ENDED = "session_ended", _("Support left")
+        PAGE_VIEWED = "page_viewed", _("Support opened a page")
         ACTION_PERFORMED = "action_performed", _("Support action")
         ACTION_BLOCKED = "action_blocked", _("Support action blocked")
         REMOTE_ACCESS_DISABLED = "remote_access_disabled", _("Remote access turned off")
@@ -232,7 +243,9 @@ class AccessEvent(models.Model):
         related_name="+",
         db_index=False,
     )
-    actor_description = models.CharField(max_length=300, blank=True)
+    # Who the actor was at the time: a member's role, or a staff member's team.
+    actor_role = models.CharField(max_length=16, blank=True)
+    actor_team = models.CharField(max_length=16, choices=Team.choices, blank=True)
     # Neither indexed nor checked by a database constraint: the expiry sweep writes events by
     # the hundred thousand next to the grants they name, and a per-row foreign-key check
     # doubled its cost (bench/expire.py). Grants are never deleted (PROTECT here, no delete in
@@ -246,6 +259,7 @@ class AccessEvent(models.Model):
         db_index=False,
         db_constraint=False,
     )
+    # The visit (named `session` by the model's contract, DESIGN §4).
     session = models.ForeignKey(
         RepresentativeSession,
         null=True,
@@ -254,20 +268,45 @@ class AccessEvent(models.Model):
         related_name="events",
         db_index=False,
     )
-    summary = models.CharField(max_length=500)
+    # What was touched: a page, a segment, a setting... (type, id, label).
+    object_type = models.CharField(max_length=40, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_label = models.CharField(max_length=200, blank=True, validators=[single_line_text])
+    method = models.CharField(max_length=8, blank=True)
+    path = models.CharField(max_length=300, blank=True)
+    # The HTTP status a representative's request answered (None for events of no request).
+    result = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Small facts particular to a kind: a grant's duration, a visit's end reason, a refused
+    # capability, the words a view gave for its change.
+    payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["account", "-created_at", "-id"], name="event_account_recent_idx"),
+            # The export and the API read an account's events in the order they were written
+            # (newest first), so that a cursor never misses a row written late with an
+            # earlier time, such as an expiry the sweep reached after the fact.
+            models.Index(fields=["account", "-id"], name="event_account_written_idx"),
             models.Index(
                 fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_idx"
+            ),
+            # The Security tab's pages, by keyset: constant cost however deep.
+            models.Index(
+                fields=["account", "-created_at", "-id"],
+                condition=HISTORY_ITEM,
+                name="event_history_item_idx",
+            ),
+            # A visit's rows, for the history's visit groups.
+            models.Index(
+                fields=["session"], condition=Q(session__isnull=False), name="event_visit_idx"
             ),
         ]
 
     def __str__(self) -> str:
-        return self.summary
+        from .events import describe
+
+        return describe(self)
 
 
 class AccessRequest(models.Model):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 
+from .events import EVENT_RELATED, describe
 from .models import (
     AccessEvent,
     AccessRequest,
@@ -25,8 +26,6 @@ from .models import (
     Team,
 )
 from .rules import ENTER_PERMISSION
-
-HISTORY_PAGE_SIZE = 25
 
 
 def live_condition(*, now: dt.datetime | None = None, prefix: str = "") -> Q:
@@ -43,29 +42,62 @@ def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAcc
     )
 
 
-def access_history_page(*, account: Account, page: int) -> tuple[list[AccessEvent], bool]:
-    """One page of the account's events, newest first, and whether an older page exists.
-
-    Fetches one row more than a page instead of counting, so the cost is the same with ten
-    events or a hundred thousand.
-    """
-    start = (page - 1) * HISTORY_PAGE_SIZE
-    rows = list(
+def account_events(*, account: Account) -> QuerySet[AccessEvent]:
+    """The account's events, newest first, with what rendering them reads (no N+1)."""
+    return (
         AccessEvent.objects.filter(account=account)
-        .only("kind", "summary", "created_at")
-        .order_by("-created_at", "-id")[start : start + HISTORY_PAGE_SIZE + 1]
+        .select_related(*EVENT_RELATED)
+        .order_by("-created_at", "-id")
     )
-    return rows[:HISTORY_PAGE_SIZE], len(rows) > HISTORY_PAGE_SIZE
+
+
+def with_sentences(events, *, account: Account):
+    """Attach each event's rendered sentence (and its account, which rendering may read)."""
+    for event in events:
+        event.account = account
+        event.sentence = describe(event)
+        yield event
+
+
+EXPORT_CHUNK_SIZE = 1000
+
+
+def events_written(*, account: Account) -> QuerySet[AccessEvent]:
+    """The account's events, the last written first (the export and the API)."""
+    return (
+        AccessEvent.objects.filter(account=account).select_related(*EVENT_RELATED).order_by("-id")
+    )
 
 
 def access_history_rows(*, account: Account):
-    """Every event of the account as plain tuples, streamed from the database in chunks."""
-    return (
-        AccessEvent.objects.filter(account=account)
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "kind", "actor_description", "summary")
-        .iterator(chunk_size=2000)
-    )
+    """Every event of the account, rendered, streamed from the database in chunks."""
+    events = events_written(account=account).iterator(chunk_size=EXPORT_CHUNK_SIZE)
+    return with_sentences(events, account=account)
+
+
+API_PAGE_SIZE = 100
+
+
+def access_events_api_page(
+    *,
+    account: Account,
+    after: int | None = None,
+    kinds: list[str] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = API_PAGE_SIZE,
+) -> list[AccessEvent]:
+    """Up to `limit` events older (in writing order) than the event `after`, filtered."""
+    events = events_written(account=account)
+    if after is not None:
+        events = events.filter(pk__lt=after)
+    if kinds:
+        events = events.filter(kind__in=kinds)
+    if since is not None:
+        events = events.filter(created_at__gte=since)
+    if until is not None:
+        events = events.filter(created_at__lt=until)
+    return list(with_sentences(events[:limit], account=account))
 
 
 def support_request_for_account(*, account: Account, request_id: int) -> SupportRequest | None:
@@ -166,4 +198,16 @@ def access_request_latest(*, account: Account, staff_user: User) -> AccessReques
         AccessRequest.objects.filter(account=account, staff_user=staff_user)
         .select_related("decided_by", "grant")
         .first()
+    )
+
+
+def visits_inside(*, account: Account) -> list[RepresentativeSession]:
+    """Support visits going on in the account now (open, on a live grant): the live notice.
+    One query."""
+    return list(
+        RepresentativeSession.objects.filter(
+            live_condition(prefix="grant__"), account=account, ended_at__isnull=True
+        )
+        .select_related("staff_user")
+        .order_by("started_at", "id")
     )

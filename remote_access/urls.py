@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import api, views, visit_views
 
 app_name = "remote_access"
 
@@ -23,7 +23,10 @@ urlpatterns = [
         views.access_request_deny_view,
         name="access_request_deny",
     ),
+    path("settings/security/visits/<int:visit_id>/end/", visit_views.visit_end, name="visit_end"),
+    path("settings/security/end/<str:token>/", visit_views.escape, name="escape"),
     path("settings/security/history.csv", views.history_export, name="history_export"),
+    path("api/v1/access-events", api.access_events, name="api_access_events"),
     path("help/contact/", views.contact, name="contact"),
     path("help/contact/<int:request_id>/", views.contact_sent, name="contact_sent"),
     path("support-session/exit/", views.representative_exit, name="representative_exit"),

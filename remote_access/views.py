@@ -1,5 +1,3 @@
-from collections.abc import Iterator
-
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -29,13 +27,13 @@ from .forms import (
     GrantPeriodForm,
     contact_prefill,
 )
+from .history import access_history_csv_rows, access_history_visits_page
 from .mail import access_request_sentence
 from .middleware import leave_account
 from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, grant_is_long
 from .selectors import (
-    access_history_page,
-    access_history_rows,
+    EXPORT_CHUNK_SIZE,
     access_requests_pending,
     live_grant,
     support_request_for_account,
@@ -69,13 +67,6 @@ REQUEST_DENIED = gettext_lazy("Request denied. Support has been told.")
 
 def _security_url() -> str:
     return reverse("remote_access:security") + "#remote-access"
-
-
-def _page_number(request: HttpRequest) -> int:
-    try:
-        return max(1, min(int(request.GET.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
 
 
 def _bound(request: HttpRequest):
@@ -180,8 +171,8 @@ def _security_page(
     account = request.latchkey.account
     if form is None:
         form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
-    page = _page_number(request)
-    events, has_older = access_history_page(account=account, page=page)
+    before = request.GET.get("before")
+    items, older = access_history_visits_page(account=account, before=before)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
         "access_requests": _pending_requests(request, grant=grant, bound=bound_request_form),
@@ -194,9 +185,9 @@ def _security_page(
         ),
         "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
-        "events": events,
-        "page": page,
-        "has_older": has_older,
+        "history_items": items,
+        "history_before": before,
+        "history_older": older,
     }
     errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)
@@ -305,19 +296,8 @@ def ask_for_access(request: HttpRequest) -> HttpResponse:
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     account = request.latchkey.account
 
-    def rows() -> Iterator[list]:
-        yield ["time", "time_zone", "event", "by", "summary"]
-        for created_at, kind, actor_description, summary in access_history_rows(account=account):
-            local = created_at.astimezone(account.tzinfo)
-            yield [
-                local.isoformat(timespec="seconds"),
-                account.timezone,
-                kind,
-                actor_description,
-                summary,
-            ]
-
-    return csv_download(rows(), filename="access-history.csv")
+    rows = access_history_csv_rows(account=account)
+    return csv_download(rows, filename="access-history.csv", rows_per_chunk=EXPORT_CHUNK_SIZE)
 
 
 @requires(Capability.VIEW_ACCOUNT)

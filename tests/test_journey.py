@@ -113,7 +113,7 @@ def test_owner_grants_by_support_request_support_visits_owner_reads_and_removes(
     )
     for line in (
         f"Sam from Support entered the account — ticket #{ticket}",
-        "Sam was refused: change the billing plan",
+        "Sam tried to change the billing plan — refused",
         "Sam edited segment VIP customers",
         "Sam from Support left the account",
     ):

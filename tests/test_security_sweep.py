@@ -14,7 +14,12 @@ from accounts.services.integrations import integration_create
 from audience.models import ImportJob
 from tests.accounts.factories import owner_actor
 from tests.audience.factories import SegmentFactory
-from tests.remote_access.factories import AccessRequestFactory, GrantFactory, SupportRequestFactory
+from tests.remote_access.factories import (
+    AccessRequestFactory,
+    GrantFactory,
+    RepresentativeSessionFactory,
+    SupportRequestFactory,
+)
 from tests.urlconf import PUBLIC, merchant_views, url_kwargs
 
 OUR_APPS = ("accounts", "remote_access", "audience", "otp_totp", "otp_static")
@@ -50,6 +55,7 @@ def samples(account, owner, admin):
     )
     return {
         "grant_id": grant.pk,
+        "visit_id": RepresentativeSessionFactory(grant=grant).pk,
         "request_id": SupportRequestFactory(account=account, requested_by=owner).pk,
         "account_id": account.pk,
         "member_id": admin.memberships.get().pk,
@@ -178,6 +184,7 @@ def test_no_secret_reaches_logs_or_history(
     """Passwords, session ids, CSRF tokens, TOTP secrets, API keys and integration secrets
     stay out of the logs and the access history, through a whole working session."""
     from accounts.models import ApiKey
+    from remote_access.events import EVENT_RELATED, describe
     from remote_access.models import AccessEvent
     from tests.accounts.factories import PASSWORD
 
@@ -216,8 +223,8 @@ def test_no_secret_reaches_logs_or_history(
         client.cookies["csrftoken"].value if "csrftoken" in client.cookies else "no-csrf-cookie",
     ]
     history = " ".join(
-        f"{summary} {actor}"
-        for summary, actor in AccessEvent.objects.values_list("summary", "actor_description")
+        f"{describe(event)} {event.path} {event.payload}"
+        for event in AccessEvent.objects.select_related(*EVENT_RELATED)
     )
     assert AccessEvent.objects.count() >= 3
     for value in secrets:

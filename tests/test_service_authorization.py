@@ -20,6 +20,7 @@ from tests.accounts.factories import MembershipFactory, StaffUserFactory
 from tests.remote_access.factories import (
     AccessRequestFactory,
     GrantFactory,
+    RepresentativeSessionFactory,
     SupportRequestFactory,
 )
 
@@ -50,8 +51,7 @@ NO_CALLER = {
     "accounts.services.integrations.integration_secrets": "read; its view requires the capability",
     "accounts.services.integrations.mask": "pure",
     "accounts.services.integrations.api_key_check": "read; authenticates an API call",
-    "remote_access.services.visits.visitor_name": "pure",
-    "remote_access.services.visits.visit_ended_summary": "pure",
+    "remote_access.services.common.actor_facts": "pure",
     "audience.importing.column_mapping": "pure",
     "audience.importing.read_rows": "pure",
     "audience.importing.check_row": "pure",
@@ -135,6 +135,7 @@ def world(account, other_account, owner, analyst, other_owner):
         "grant_id": grant.pk,
         "access_request_id": AccessRequestFactory(account=account).pk,
         "support_request": SupportRequestFactory(account=account, requested_by=owner),
+        "visit_id": RepresentativeSessionFactory(grant=grant).pk,
         "segment": Segment.objects.create(account=account, name="S", match="all", conditions=[]),
         "job": ImportJob.objects.create(
             account=account, created_by=owner, file_name="a.csv", content=b"email\na@b.c\n"
@@ -203,6 +204,12 @@ CALLS = {
     "remote_access.services.requests.access_request_deny": lambda w, caller: dict(
         account=w["account"], actor=caller, request_id=w["access_request_id"]
     ),
+    "remote_access.services.merchant.visit_end_by_merchant": lambda w, caller: dict(
+        account=w["account"], actor=caller, visit_id=w["visit_id"], remove_access=True
+    ),
+    "accounts.services.notifications.membership_visit_mails_set": lambda w, caller: dict(
+        account=w["account"], actor=caller, on=False
+    ),
     "audience.services.segment_save": lambda w, caller: dict(
         account=w["account"], actor=caller, name="x", match="all", conditions=[]
     ),
@@ -245,6 +252,7 @@ STAFF_CALLS = {
 EVERY_MEMBER_MAY = {
     "remote_access.services.grants.support_request_create",
     "remote_access.services.asking.access_ask",
+    "accounts.services.notifications.membership_visit_mails_set",  # one's own mails
 }
 
 

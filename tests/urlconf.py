@@ -15,6 +15,8 @@ PUBLIC = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # Guarded by a private API key instead of a sign-in (remote_access/api.py).
+    "remote_access:api_access_events",
 }
 
 

@@ -1,17 +1,21 @@
 """Integrations and private API keys: the information a representative may never see."""
 
 import secrets
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..actors import Actor
 from ..authorization import require_capability
 from ..crypto import decrypt, encrypt, token_hash
-from ..models import Account, ApiKey, Integration
+from ..errors import ApplicationError
+from ..models import Account, ApiKey, ApiScope, Integration
 from ..roles import Capability
 
 API_KEY_PREFIX = "lk_"
+UNKNOWN_SCOPE = _("Choose what the key may read from the list.")
 
 
 def integration_create(
@@ -52,9 +56,14 @@ def integration_rotate_webhook_secret(
 
 
 @transaction.atomic
-def api_key_create(*, account: Account, actor: Actor, label: str) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, account: Account, actor: Actor, label: str, scopes: Sequence[str] = ()
+) -> tuple[ApiKey, str]:
     """Returns the key in full: the only time it exists outside its owner's hands."""
     require_capability(actor, account, Capability.MANAGE_INTEGRATIONS)
+    unknown = set(scopes) - set(ApiScope.values)
+    if unknown:
+        raise ApplicationError(UNKNOWN_SCOPE, field="scopes")
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     api_key = ApiKey.objects.create(
         account=account,
@@ -62,6 +71,7 @@ def api_key_create(*, account: Account, actor: Actor, label: str) -> tuple[ApiKe
         prefix=key[:10],
         key_hash=token_hash(key),
         created_by=actor.user,
+        scopes=sorted(set(scopes)),
     )
     return api_key, key
 
@@ -78,4 +88,8 @@ def api_key_revoke(*, account: Account, actor: Actor, api_key_id: int) -> ApiKey
 
 def api_key_check(*, key: str) -> ApiKey | None:
     """The live key matching `key`, for authenticating API calls."""
-    return ApiKey.objects.filter(key_hash=token_hash(key), revoked_at__isnull=True).first()
+    return (
+        ApiKey.objects.filter(key_hash=token_hash(key), revoked_at__isnull=True)
+        .select_related("account")
+        .first()
+    )

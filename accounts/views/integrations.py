@@ -104,6 +104,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
         account=request.latchkey.account,
         actor=request.latchkey.actor,
         label=form.cleaned_data["label"],
+        scopes=form.cleaned_data["scopes"],
     )
     return _page(request, new_key=key)
 

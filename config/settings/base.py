@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_account",
                 "remote_access.context_processors.own_open_visit",
+                "remote_access.context_processors.support_inside",
             ],
         },
     },

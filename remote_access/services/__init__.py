@@ -14,6 +14,7 @@ from .expiry import (
     grants_expire_due,
 )
 from .grants import access_grant, access_remove, support_request_create
+from .merchant import VISIT_ALREADY_ENDED, visit_end_by_merchant
 from .requests import (
     access_request_approve,
     access_request_create,
@@ -34,6 +35,7 @@ __all__ = [
     "NOTHING_TO_REMOVE",
     "REMOTE_ACCESS_OFF",
     "access_ask",
+    "VISIT_ALREADY_ENDED",
     "access_grant",
     "access_remove",
     "access_request_approve",
@@ -48,6 +50,7 @@ __all__ = [
     "remote_access_disable",
     "remote_access_enable",
     "visit_end",
+    "visit_end_by_merchant",
     "visit_start",
     "visits_end_for_grant",
     "support_request_create",

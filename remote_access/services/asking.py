@@ -5,7 +5,6 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
@@ -58,8 +57,6 @@ def access_ask(*, account: Account, actor: Actor) -> AccessEvent:
     event = event_record(
         account=account,
         kind=AccessEvent.Kind.ACCESS_ASKED,
-        summary=_("%(name)s asked the Owners and Admins to grant access")
-        % {"name": actor.user.full_name or actor.user.email},
         actor=actor,
         created_at=now,
     )

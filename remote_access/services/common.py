@@ -24,32 +24,55 @@ def lock_account(account: Account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
 
 
+def actor_facts(actor: Actor | None) -> dict:
+    """The actor's user and who they were at the time: a member's role, a representative's
+    team."""
+    if actor is None:
+        return {}
+    visit = getattr(actor, "session", None)
+    return {
+        "actor": actor.user,
+        "actor_role": str(getattr(actor, "role", "") or ""),
+        "actor_team": visit.team if visit is not None else "",
+    }
+
+
 def event_record(
     *,
     account: Account,
     kind: str,
-    summary: str,
     actor: Actor | None = None,
     staff_user: User | None = None,
+    team: str = "",
     grant: RemoteAccessGrant | None = None,
     session: RepresentativeSession | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_label: str = "",
+    method: str = "",
+    path: str = "",
+    result: int | None = None,
+    payload: dict | None = None,
     created_at: dt.datetime | None = None,
 ) -> AccessEvent:
-    """Append one row to the account's access history. `actor` is whoever acted on the
-    merchant site; `staff_user` is vendor staff acting from the admin."""
-    if actor is not None:
-        user, description = actor.user, actor.description
-    elif staff_user is not None:
-        user, description = staff_user, f"{staff_user.full_name} <{staff_user.email}> (staff)"
-    else:
-        user, description = None, ""
+    """Append one fact to the account's access history; its sentence is rendered when read
+    (remote_access.events). `actor` is whoever acted on the merchant site; `staff_user` (with
+    their `team`) is vendor staff acting from the admin."""
+    facts = actor_facts(actor)
+    if not facts and staff_user is not None:
+        facts = {"actor": staff_user, "actor_role": "", "actor_team": team}
     return AccessEvent.objects.create(
         account=account,
         kind=kind,
-        summary=summary[:500],
-        actor=user,
-        actor_description=description,
         grant=grant,
         session=session,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_label=object_label[:200],
+        method=method,
+        path=path[:300],
+        result=result,
+        payload=payload or {},
         created_at=created_at or timezone.now(),
+        **facts,
     )

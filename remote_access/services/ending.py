@@ -23,4 +23,5 @@ def grant_end(
     grant.ended_at = at
     grant.ended_by = ended_by
     grant.save(update_fields=["status", "ended_at", "ended_by"])
-    visits_end_for_grant(grant=grant, reason=visit_end_reason)
+    # The visits end when the grant did (an expiry: its expires_at, as the sweep SQL has it).
+    visits_end_for_grant(grant=grant, reason=visit_end_reason, at=at)

@@ -5,19 +5,19 @@ every request (selectors.live_condition).
 """
 
 import datetime as dt
+import json
 
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from outbox.services import outbox_enqueue_rendered_later
 
 from ..mail import mail_kind
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition
+from .common import event_record
 from .ending import grant_end
-from .visits import visit_ended_summary
 
 EndReason = RepresentativeSession.EndReason
 
@@ -54,18 +54,27 @@ WITH claimed AS (
     SET ended_at = expired.expires_at, end_reason = 'expired'
     FROM expired
     WHERE visit.grant_id = expired.id AND visit.ended_at IS NULL
-    RETURNING visit.id, visit.account_id, visit.grant_id, visit.staff_user_id, visit.ended_at
+    RETURNING visit.id, visit.account_id, visit.grant_id, visit.staff_user_id, visit.team,
+              visit.ended_at
 ), session_events AS (
-    INSERT INTO {events}
-        (account_id, kind, summary, actor_id, actor_description, grant_id, session_id, created_at)
-    SELECT account_id, 'session_ended', %(session_summary)s, staff_user_id, '', grant_id, id,
-           ended_at
+    INSERT INTO {events} ({columns}, actor_id, actor_team, session_id)
+    SELECT account_id, 'session_ended', grant_id, ended_at, %(session_payload)s::jsonb, {blank},
+           staff_user_id, team, id
     FROM ended_sessions
 )
-INSERT INTO {events} (account_id, kind, summary, actor_description, grant_id, created_at)
-SELECT account_id, 'expired', %(summary)s, '', id, expires_at FROM expired
+INSERT INTO {events} ({columns}, actor_team)
+SELECT account_id, 'expired', id, expires_at, '{{}}'::jsonb, {blank}, '' FROM expired
 RETURNING created_at, grant_id
 """
+
+
+# The facts every event row has; the ones an expiry does not have are blank, exactly as
+# `event_record` leaves them (tests/remote_access/test_event_facts.py compares the two).
+_EVENT_COLUMNS = (
+    "account_id, kind, grant_id, created_at, payload, actor_role, object_type, object_id, "
+    "object_label, method, path"
+)
+_BLANK_FACTS = "'', '', '', '', '', ''"
 
 
 # Where a sweep starts: before every possible grant.
@@ -104,13 +113,14 @@ def _expire_batch_sql(
         grants=RemoteAccessGrant._meta.db_table,
         sessions=RepresentativeSession._meta.db_table,
         events=AccessEvent._meta.db_table,
+        columns=_EVENT_COLUMNS,
+        blank=_BLANK_FACTS,
     )
     params = {
         "now": now,
         "limit": limit,
         "grant_id": grant_id,
-        "summary": _("Access expired"),
-        "session_summary": visit_ended_summary(visit=None, reason=EndReason.EXPIRED),
+        "session_payload": json.dumps({"reason": EndReason.EXPIRED}),
         "after_expires_at": after[0],
         "after_id": after[1],
     }
@@ -139,11 +149,10 @@ def _expire_batch_portable(
             at=grant.expires_at,
             visit_end_reason=EndReason.EXPIRED,
         )
-        AccessEvent.objects.create(
-            account_id=grant.account_id,
+        event_record(
+            account=grant.account,
             kind=AccessEvent.Kind.EXPIRED,
-            summary=_("Access expired"),
-            grant_id=grant.pk,
+            grant=grant,
             created_at=grant.expires_at,
         )
     return [(grant.expires_at, grant.pk) for grant in batch]

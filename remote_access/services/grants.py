@@ -5,7 +5,6 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
@@ -25,8 +24,6 @@ from ..models import (
     SupportRequest,
 )
 from ..periods import expires_at_for
-from ..timefmt import grant_end_phrase
-from ..wording import scope_phrase, ticket_label
 from .common import (
     GRANT_CHANGED_MEANWHILE,
     NOTHING_TO_REMOVE,
@@ -40,17 +37,6 @@ from .expiry import grant_expire_if_overdue
 UNTIL_RESOLVED_NEEDS_REQUEST = gettext_lazy(
     "“Until this request is resolved” can only be chosen when sending a support request."
 )
-
-
-def _period_phrase(grant: RemoteAccessGrant) -> str:
-    """Written with the same helpers as the Security tab, the mails and the banner."""
-    until = grant_end_phrase(grant)
-    if grant.duration in (Duration.CUSTOM, Duration.UNTIL_RESOLVED):
-        return until
-    return _("for %(period)s (%(until)s)") % {
-        "period": Duration(grant.duration).label,
-        "until": until,
-    }
 
 
 def notify_change(grant: RemoteAccessGrant, change: str) -> None:
@@ -120,55 +106,24 @@ def access_grant(
     )
     grant.full_clean(validate_constraints=False)
     grant.save()
+    payload = {"duration": grant.duration}
+    if support_request is not None:
+        payload["support_request"] = support_request.pk
     if access_request is not None:
         event_record(
             account=account,
             kind=AccessEvent.Kind.ACCESS_APPROVED,
-            summary=_(
-                "%(name)s approved %(staff)s's request (ticket %(ticket)s): access %(period)s"
-                "%(scope)s"
-            )
-            % {
-                "name": actor.user.full_name,
-                "staff": access_request.staff_user.full_name,
-                "ticket": ticket_label(access_request.ticket_reference),
-                "period": _period_phrase(grant),
-                "scope": scope_phrase(grant.scope),
-            },
             actor=actor,
             grant=grant,
+            object_type="access_request",
+            object_id=access_request.pk,
+            object_label=access_request.ticket_reference,
+            payload={**payload, "requested_by": access_request.staff_user.full_name},
         )
-        notify_change(grant, "replaced" if current is not None else "granted")
-    elif current is not None:
-        summary = _("%(name)s changed access: now %(period)s%(scope)s") % {
-            "name": actor.user.full_name,
-            "period": _period_phrase(grant),
-            "scope": scope_phrase(grant.scope),
-        }
-        event_record(
-            account=account,
-            kind=AccessEvent.Kind.REPLACED,
-            summary=summary,
-            actor=actor,
-            grant=grant,
-        )
-        notify_change(grant, "replaced")
     else:
-        summary = _("%(name)s granted access %(period)s") % {
-            "name": actor.user.full_name,
-            "period": _period_phrase(grant),
-        }
-        if support_request is not None and grant.duration != Duration.UNTIL_RESOLVED:
-            summary += _(" with support request #%(number)s") % {"number": support_request.pk}
-        summary += scope_phrase(grant.scope)
-        event_record(
-            account=account,
-            kind=AccessEvent.Kind.GRANTED,
-            summary=summary,
-            actor=actor,
-            grant=grant,
-        )
-        notify_change(grant, "granted")
+        kind = AccessEvent.Kind.REPLACED if current is not None else AccessEvent.Kind.GRANTED
+        event_record(account=account, kind=kind, actor=actor, grant=grant, payload=payload)
+    notify_change(grant, "replaced" if current is not None else "granted")
     return grant
 
 
@@ -192,7 +147,6 @@ def access_remove(*, account: Account, actor: Actor, grant_id: int) -> RemoteAcc
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOVED,
-        summary=_("%(name)s removed access") % {"name": actor.user.full_name},
         actor=actor,
         grant=grant,
     )

@@ -10,8 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import formats, timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
@@ -37,7 +36,6 @@ from ..models import (
 )
 from ..periods import CUSTOM_DATE_REQUIRED, GRANT_PERIODS, custom_date_error
 from ..selectors import live_grant, pending_condition, staff_team
-from ..wording import scope_phrase, ticket_label
 from .common import REMOTE_ACCESS_OFF, event_record, lock_account
 from .ending import grant_end
 from .expiry import grant_expire_if_overdue
@@ -75,12 +73,22 @@ def _check_period(*, account: Account, duration: str, last_day: dt.date | None, 
             raise ApplicationError(error, field="last_day")
 
 
-def _period_words(access_request: AccessRequest) -> str:
-    if access_request.duration == Duration.CUSTOM:
-        return _("until the end of %(day)s") % {
-            "day": formats.date_format(access_request.last_day, "DATE_FORMAT")
-        }
-    return _("for %(period)s") % {"period": Duration(access_request.duration).label}
+def _request_facts(access_request: AccessRequest, **payload) -> dict:
+    """What the history keeps of a request: the request as the object touched (its ticket as
+    the label) and what was asked for."""
+    return {
+        "object_type": "access_request",
+        "object_id": access_request.pk,
+        "object_label": access_request.ticket_reference,
+        "payload": {
+            "duration": access_request.duration,
+            "last_day": access_request.last_day.isoformat() if access_request.last_day else "",
+            "scope": access_request.scope,
+            "requested_by": access_request.staff_user.full_name,
+            "reason": access_request.reason,
+            **payload,
+        },
+    }
 
 
 @transaction.atomic
@@ -133,15 +141,9 @@ def access_request_create(
     event_record(
         account=account,
         kind=AccessEvent.Kind.ACCESS_REQUESTED,
-        summary=_("%(name)s asked for access %(period)s%(scope)s — ticket %(ticket)s: %(reason)s")
-        % {
-            "name": staff_user.full_name,
-            "period": _period_words(access_request),
-            "scope": scope_phrase(scope),
-            "ticket": ticket_label(access_request.ticket_reference),
-            "reason": access_request.reason,
-        },
         staff_user=staff_user,
+        team=access_request.team,
+        **_request_facts(access_request),
     )
     access_request_mail_enqueue(access_request=access_request)
     return access_request
@@ -228,14 +230,12 @@ def access_request_deny(
     access_request.deny_reason = reason.strip()
     access_request.full_clean(validate_constraints=False)
     access_request.save(update_fields=["status", "decided_by", "decided_at", "deny_reason"])
-    summary = _("%(name)s denied %(staff)s's request for access (ticket %(ticket)s)") % {
-        "name": actor.user.full_name,
-        "staff": access_request.staff_user.full_name,
-        "ticket": ticket_label(access_request.ticket_reference),
-    }
-    if access_request.deny_reason:
-        summary += ": " + access_request.deny_reason
-    event_record(account=account, kind=AccessEvent.Kind.ACCESS_DENIED, summary=summary, actor=actor)
+    event_record(
+        account=account,
+        kind=AccessEvent.Kind.ACCESS_DENIED,
+        actor=actor,
+        **_request_facts(access_request, deny_reason=access_request.deny_reason),
+    )
     access_request_decision_mail_enqueue(access_request=access_request)
     return access_request
 
@@ -279,18 +279,15 @@ def support_request_resolve(*, support_request: SupportRequest, staff_user: User
         )
         access_change_mail_enqueue(grant=grant, change="resolved")
         ended = grant
-    summary = _("%(name)s marked support request #%(number)s resolved") % {
-        "name": staff_user.full_name,
-        "number": support_request.pk,
-    }
-    if ended is not None:
-        summary += _("; the access granted until then has ended")
     event_record(
         account=support_request.account,
         kind=AccessEvent.Kind.REQUEST_RESOLVED,
-        summary=summary,
         staff_user=staff_user,
+        team=staff_team(user=staff_user),
         grant=ended,
+        object_type="support_request",
+        object_id=support_request.pk,
+        payload={"access_ended": ended is not None},
     )
     return True
 
@@ -311,8 +308,9 @@ def support_request_reopen(*, support_request: SupportRequest, staff_user: User)
     event_record(
         account=support_request.account,
         kind=AccessEvent.Kind.REQUEST_REOPENED,
-        summary=_("%(name)s reopened support request #%(number)s; access is not restored")
-        % {"name": staff_user.full_name, "number": support_request.pk},
         staff_user=staff_user,
+        team=staff_team(user=staff_user),
+        object_type="support_request",
+        object_id=support_request.pk,
     )
     return True

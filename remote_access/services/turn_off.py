@@ -2,13 +2,13 @@
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.errors import ApplicationError
 from accounts.models import Account, User
 
 from .. import rules
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
+from ..selectors import staff_team
 from .common import event_record, lock_account
 from .ending import grant_end
 from .grants import notify_change
@@ -56,10 +56,10 @@ def remote_access_disable(*, account: Account, staff_user: User, reason: str) ->
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOTE_ACCESS_DISABLED,
-        summary=_("%(vendor_staff)s turned remote access off: %(reason)s")
-        % {"vendor_staff": staff_user.full_name, "reason": account.remote_access_disabled_reason},
         staff_user=staff_user,
+        team=staff_team(user=staff_user),
         grant=grant,
+        payload={"reason": account.remote_access_disabled_reason},
     )
     return account
 
@@ -79,8 +79,7 @@ def remote_access_enable(*, account: Account, staff_user: User) -> Account:
     event_record(
         account=account,
         kind=AccessEvent.Kind.REMOTE_ACCESS_ENABLED,
-        summary=_("%(vendor_staff)s turned remote access back on")
-        % {"vendor_staff": staff_user.full_name},
         staff_user=staff_user,
+        team=staff_team(user=staff_user),
     )
     return account

@@ -8,14 +8,14 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
 from accounts.models import Account, User
 
 from .. import rules
-from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession, Team
+from ..mail import visit_started_mail_enqueue
+from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
 from ..selectors import live_condition, staff_team
 from .common import event_record
 
@@ -24,31 +24,6 @@ EndReason = RepresentativeSession.EndReason
 ALREADY_ENTERING = gettext_lazy(
     "You are entering another account in another tab at this very moment. Try again."
 )
-
-
-def visitor_name(visit: RepresentativeSession) -> str:
-    """ "Sam from Support": how the merchant's history names a representative."""
-    return _("%(name)s from %(team)s") % {
-        "name": visit.staff_user.get_short_name(),
-        "team": Team(visit.team).label,
-    }
-
-
-def visit_ended_summary(*, visit: RepresentativeSession | None, reason: str) -> str:
-    """The one wording of "a visit ended", whoever notices it: this service or the expiry
-    sweep's SQL (which passes no visit, so an expiry never names the visitor)."""
-    if reason == EndReason.EXPIRED or visit is None:
-        return _("A support visit ended: %(reason)s") % {"reason": EndReason(reason).label}
-    if reason == EndReason.EXIT:
-        return _("%(visitor)s left the account") % {"visitor": visitor_name(visit)}
-    return _("%(visitor)s's visit ended: %(reason)s") % {
-        "visitor": visitor_name(visit),
-        "reason": EndReason(reason).label,
-    }
-
-
-def _ticket(reference: str) -> str:
-    return f"#{reference}" if reference.isdigit() else reference
 
 
 @transaction.atomic
@@ -103,12 +78,12 @@ def visit_start(
     event_record(
         account=account,
         kind=AccessEvent.Kind.SESSION_STARTED,
-        summary=_("%(visitor)s entered the account — ticket %(ticket)s")
-        % {"visitor": visitor_name(visit), "ticket": _ticket(visit.ticket_reference)},
         staff_user=staff_user,
+        team=visit.team,
         grant=grant,
         session=visit,
     )
+    visit_started_mail_enqueue(visit=visit)
     return visit
 
 
@@ -128,20 +103,23 @@ def visit_end(*, visit: RepresentativeSession, reason: str, at: dt.datetime | No
         event_record(
             account=visit.account,
             kind=AccessEvent.Kind.SESSION_ENDED,
-            summary=visit_ended_summary(visit=visit, reason=reason),
             staff_user=visit.staff_user,
+            team=visit.team,
             grant=visit.grant,
             session=visit,
+            payload={"reason": reason},
             created_at=visit.ended_at,
         )
     return True
 
 
-def visits_end_for_grant(*, grant: RemoteAccessGrant, reason: str) -> int:
+def visits_end_for_grant(
+    *, grant: RemoteAccessGrant, reason: str, at: dt.datetime | None = None
+) -> int:
     """End every open visit on a grant that just stopped being live (inside its transaction)."""
     visits = list(
         RepresentativeSession.objects.select_related("staff_user", "account", "grant").filter(
             grant=grant, ended_at__isnull=True
         )
     )
-    return sum(visit_end(visit=visit, reason=reason) for visit in visits)
+    return sum(visit_end(visit=visit, reason=reason, at=at) for visit in visits)

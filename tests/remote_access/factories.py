@@ -46,8 +46,14 @@ class AccessEventFactory(DjangoModelFactory[AccessEvent]):
         model = AccessEvent
 
     account = factory.SubFactory(AccountFactory)
-    kind = AccessEvent.Kind.GRANTED
-    summary = factory.Sequence(lambda n: f"Someone granted access for 7 days ({n})")
+
+    class Params:
+        # The words of a representative's action: a kind whose sentence carries free text.
+        summary = factory.Sequence(lambda n: f"changed the settings ({n})")
+
+    kind = AccessEvent.Kind.ACTION_PERFORMED
+    method = "POST"
+    payload = factory.LazyAttribute(lambda event: {"action": event.summary})
     created_at = factory.LazyFunction(timezone.now)
 
 

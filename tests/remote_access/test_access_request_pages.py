@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from remote_access.events import describe
 from remote_access.models import (
     AccessEvent,
     AccessRequest,
@@ -294,7 +295,7 @@ def test_resolving__ends_the_grant_and_the_visit_on_the_next_request(
     assert response.url == account_admin_url(account)
     visit = RepresentativeSession.objects.get()
     assert visit.end_reason == RepresentativeSession.EndReason.RESOLVED
-    summaries = list(AccessEvent.objects.values_list("summary", flat=True))
+    summaries = [describe(event) for event in AccessEvent.objects.all()]
     assert any("visit ended: the support request was resolved" in s for s in summaries)
     assert any(
         f"marked support request #{support_request.pk} resolved; the access granted until "

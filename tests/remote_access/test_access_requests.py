@@ -12,6 +12,7 @@ from accounts.models import Account
 from accounts.roles import Role
 from outbox.services import outbox_drain
 from remote_access import rules
+from remote_access.events import describe
 from remote_access.models import AccessEvent, AccessRequest, RemoteAccessGrant, Scope
 from remote_access.services import (
     REMOTE_ACCESS_OFF,
@@ -153,10 +154,10 @@ def test_approve__is_a_grant_made_by_the_approver(account, owner, support_staff)
     )
     assert kinds(account) == [AccessEvent.Kind.ACCESS_APPROVED, AccessEvent.Kind.ACCESS_REQUESTED]
     approved = AccessEvent.objects.get(kind=AccessEvent.Kind.ACCESS_APPROVED)
-    assert approved.summary.startswith(
+    assert describe(approved).startswith(
         "Olivia Owner approved Sam Support's request (ticket #4411): access for 7 days (until "
     )
-    assert approved.summary.endswith("), view only")
+    assert describe(approved).endswith("), view only")
     assert approved.grant == grant
     outbox_drain()
     by_recipient = {tuple(message.to): message for message in mail.outbox}
@@ -301,7 +302,7 @@ def test_deny__recorded_and_support_is_told_why(account, owner, support_staff):
         Status.DENIED,
         "We fixed it ourselves",
     )
-    assert AccessEvent.objects.get(kind=AccessEvent.Kind.ACCESS_DENIED).summary == (
+    assert describe(AccessEvent.objects.get(kind=AccessEvent.Kind.ACCESS_DENIED)) == (
         "Olivia Owner denied Sam Support's request for access (ticket #4411): We fixed it ourselves"
     )
     outbox_drain()

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from remote_access.events import describe
 from remote_access.models import RemoteAccessGrant, SupportRequest
 from tests.remote_access.factories import GrantFactory, SupportRequestFactory
 
@@ -18,7 +19,7 @@ def test_contact__request_with_grant_in_one_go(persona, allowed, request, client
     grant = RemoteAccessGrant.objects.get(account=account)
     assert grant.support_request == support_request
     assert grant.source == RemoteAccessGrant.Source.SUPPORT_REQUEST
-    assert account.access_events.get().summary.endswith(
+    assert describe(account.access_events.get()).endswith(
         f"with support request #{support_request.pk}"
     )
 

@@ -45,7 +45,7 @@ def test_audit_rows_protect_their_account_and_user(account, owner):
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE remote_access_accessevent SET summary = 'edited'",
+        "UPDATE remote_access_accessevent SET path = 'edited'",
         "DELETE FROM remote_access_accessevent",
         "TRUNCATE remote_access_accessevent",
         "TRUNCATE remote_access_accessevent CASCADE",
@@ -53,7 +53,7 @@ def test_audit_rows_protect_their_account_and_user(account, owner):
 )
 def test_access_events__append_only_in_postgresql(account, statement):
     """The trigger refuses UPDATE, DELETE and TRUNCATE of access events, whoever runs them."""
-    AccessEventFactory(account=account, summary="original")
+    AccessEventFactory(account=account, path="original")
     with connection.cursor() as cursor:
         # Run the deferred foreign-key checks now; TRUNCATE refuses to run while they wait.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -63,7 +63,7 @@ def test_access_events__append_only_in_postgresql(account, statement):
         connection.cursor() as cursor,
     ):
         cursor.execute(statement)
-    assert AccessEvent.objects.get(account=account).summary == "original"
+    assert AccessEvent.objects.get(account=account).path == "original"
 
 
 @pytest.mark.services
@@ -72,7 +72,7 @@ def test_access_events__orm_delete_refused_in_postgresql(account):
     with pytest.raises(ProgrammingError), transaction.atomic():
         event.delete()
     with pytest.raises(ProgrammingError), transaction.atomic():
-        AccessEvent.objects.filter(pk=event.pk).update(summary="rewritten")
+        AccessEvent.objects.filter(pk=event.pk).update(path="rewritten")
     assert AccessEvent.objects.filter(pk=event.pk).exists()
 
 

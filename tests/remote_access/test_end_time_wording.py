@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from remote_access.events import describe
 from remote_access.timefmt import change_phrase, end_phrase, time_left
 from tests.conftest import verify_two_factor
 
@@ -53,7 +54,7 @@ def test_custom_date__same_words_on_page_history_mail_and_banner(
     page = html.unescape(response.content.decode())
     assert expected in page.split('id="access-history"')[0], "the Security tab's status"
     assert f"Olivia Owner granted access {expected}" in page, "the history on the page"
-    assert account.access_events.get().summary == f"Olivia Owner granted access {expected}"
+    assert describe(account.access_events.get()) == f"Olivia Owner granted access {expected}"
     assert len(mail.outbox) == 1
     assert expected in mail.outbox[0].body
     assert expected in html.unescape(mail.outbox[0].alternatives[0][0])

@@ -12,6 +12,7 @@ from django.urls import reverse
 from accounts.roles import Role
 from outbox.models import OutboxMessage
 from outbox.tasks import outbox_deliver
+from remote_access.events import describe
 from remote_access.models import AccessEvent, RemoteAccessGrant
 from remote_access.services import expiry_warnings_queue, grants_expire_due
 from remote_access.tasks import expire_grants
@@ -52,7 +53,7 @@ def test_expire__at_just_before_and_just_after_expiry(
     if expired:
         assert grant.ended_at == EXPIRES
         event = AccessEvent.objects.get(grant=grant)
-        assert (event.kind, event.summary, event.created_at) == (
+        assert (event.kind, describe(event), event.created_at) == (
             "expired",
             "Access expired",
             EXPIRES,

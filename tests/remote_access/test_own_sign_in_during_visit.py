@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.authorization import OWN_SIGN_IN_DURING_VISIT
+from remote_access.events import describe
 from remote_access.models import AccessEvent
 from tests.accounts.factories import PASSWORD
 from tests.conftest import current_totp_code
@@ -60,7 +61,7 @@ def test_representative__refused_own_profile_pages_and_recorded(
     assert TOTPDevice.objects.get(user=support_staff) == device
     blocked = account.access_events.filter(kind=AccessEvent.Kind.ACTION_BLOCKED)
     assert blocked.count() == 1
-    assert "own profile" in blocked.get().summary
+    assert "own profile" in describe(blocked.get())
     assert rep_client.get("/").status_code == 200  # the visit itself goes on
 
 

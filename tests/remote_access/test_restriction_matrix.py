@@ -80,6 +80,7 @@ def test_the_matrix_covers_the_remote_access_views():
 def url_for(name, pattern, **objects):
     args = {f"{key}_id": obj.pk for key, obj in objects.items()}
     args["plan"] = "pro"
+    args["token"] = "not-a-real-token"
     return reverse(name, kwargs={key: args[key] for key in pattern.pattern.converters})
 
 
@@ -178,7 +179,7 @@ def test_representative_refused_restricted_view(
     client = client_for(support_staff)
     assert client.post(enter_url(account), {"ticket_reference": "4411"}).status_code == 302
     pattern = dict(merchant_views())[name]
-    url = url_for(name, pattern, **world)
+    url = url_for(name, pattern, **world, visit=RepresentativeSession.objects.get())
     before = _state(account)
 
     methods = ["get", "post"] if get_restricted else ["post"]
@@ -238,7 +239,9 @@ def test_view_only_representative__reads_as_full_and_changes_nothing(
     world = _world(account, owner, support_staff)
     client = client_for(support_staff)
     assert client.post(enter_url(account), {"ticket_reference": "4411"}).status_code == 302
-    url = url_for(name, dict(merchant_views())[name], **world)
+    url = url_for(
+        name, dict(merchant_views())[name], **world, visit=RepresentativeSession.objects.get()
+    )
     on_full = client.get(url).status_code
     RemoteAccessGrant.objects.filter(pk=world["grant"].pk).update(scope=Scope.VIEW_ONLY)
 

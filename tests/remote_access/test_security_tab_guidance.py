@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from remote_access.events import describe
 from remote_access.models import AccessEvent
 from remote_access.services import access_ask
 from remote_access.services.asking import ASK_GRANT_YOURSELF, ASKED_RECENTLY
@@ -136,7 +137,7 @@ def test_ask__mails_owners_and_admins_only_once_per_click_and_records_it(
     event = account.access_events.get()
     assert event.kind == AccessEvent.Kind.ACCESS_ASKED
     assert event.actor == manager
-    assert event.summary == "Maya Manager asked the Owners and Admins to grant access"
+    assert describe(event) == "Maya Manager asked the Owners and Admins to grant access"
     assert "Your ask was sent to the Owners and Admins of Acme Store." in _panel(response)
     assert "Maya Manager asked the Owners and Admins to grant access" in _text(response)
 

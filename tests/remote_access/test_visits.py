@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from remote_access.events import describe
 from remote_access.models import AccessEvent, RepresentativeSession
 from remote_access.services import visit_start
 from tests.conftest import verify_two_factor
@@ -46,9 +47,11 @@ def test_second_browser__enters_and_the_first_is_sent_back_to_admin(account, own
         ("4411", EndReason.ABANDONED),
         ("4412", ""),
     ]
-    kinds = list(
-        AccessEvent.objects.filter(account=account).order_by("id").values_list("kind", "summary")
-    )
+    kinds = [
+        (event.kind, describe(event))
+        for event in AccessEvent.objects.filter(account=account).order_by("id")
+        if event.kind != AccessEvent.Kind.PAGE_VIEWED
+    ]
     assert kinds == [
         ("session_started", "Sam from Support entered the account — ticket #4411"),
         (
