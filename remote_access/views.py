@@ -61,6 +61,7 @@ ACCESS_REMOVED = gettext_lazy("Support access removed. Support can no longer ent
 LONG_GRANT_ACTION = format_lazy(
     gettext_lazy("give support access for more than {days} days"), days=SUDO_GRANT_DAYS
 )
+APPROVE_REQUEST_ACTION = gettext_lazy("let support into your account")
 REQUEST_APPROVED = gettext_lazy("Request approved: support can enter your account now.")
 REQUEST_DENIED = gettext_lazy("Request denied. Support has been told.")
 
@@ -204,6 +205,7 @@ def _pending_request_or_404(request: HttpRequest, request_id: int) -> AccessRequ
 @requires(Capability.MANAGE_REMOTE_ACCESS)
 @require_http_methods(["POST"])
 @limit_posts("remote-access", limit=REMOTE_ACCESS_POSTS_PER_MINUTE)
+@sudo_required(APPROVE_REQUEST_ACTION)
 def access_request_approve_view(request: HttpRequest, access_request_id: int) -> HttpResponse:
     """Approve: a grant for the period and scope in the request's form."""
     account = request.latchkey.account

@@ -189,3 +189,24 @@ def test_sudo__never_for_a_representative(owner, db):
     response = view(request)
     assert response.status_code == 403
     assert str(SUDO_NOT_FOR_REPRESENTATIVES) in text(response)
+
+
+def test_sudo__approving_an_access_request(stale_client, owner, account):
+    """Letting support in is a risky change: a lapsed session confirms first, and what was
+    chosen in the Approve form comes back intact."""
+    from tests.remote_access.factories import AccessRequestFactory
+
+    access_request = AccessRequestFactory(account=account)
+    url = reverse("remote_access:access_request_approve", args=[access_request.pk])
+    prefix = f"request-{access_request.pk}"
+    typed = {f"{prefix}-duration": "1d", f"{prefix}-scope": "view_only"}
+
+    prompt = stale_client.post(url, typed)
+    assert prompted(prompt)
+    assert_kept(prompt, typed)
+    assert not long_grant(account)
+
+    right = stale_client.post(url, {**typed, "sudo-password": PASSWORD})
+    assert right.status_code < 400
+    grant = RemoteAccessGrant.objects.get(account=account, status="active")
+    assert (grant.duration, grant.scope) == ("1d", "view_only")
