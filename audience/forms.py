@@ -17,7 +17,9 @@ from .importing import MAX_BYTES
 from .models import Segment
 
 PROPERTY_CHOICE = "property"
-CONDITION_ROWS = 5
+# The submit button that asks for one more condition row (works without JavaScript).
+ADD_CONDITION = "add_condition"
+CONDITION_FIELDS = ("field", "property_name", "operator", "value")
 
 
 class UploadForm(forms.Form):
@@ -70,7 +72,7 @@ class ConditionForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data  # the field's own error says it
-        if not any(data.get(name) for name in ("field", "property_name", "operator", "value")):
+        if not any(data.get(name) for name in CONDITION_FIELDS):
             data["condition"] = None  # an empty row is ignored
             return data
         field = data.get("field", "")
@@ -101,12 +103,19 @@ class BaseConditionFormSet(forms.BaseFormSet):
         return [
             form.cleaned_data["condition"]
             for form in self.forms
-            if form.is_valid() and form.cleaned_data.get("condition")
+            if form.is_valid()
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("condition")
         ]
 
 
 ConditionFormSet = formset_factory(
-    ConditionForm, formset=BaseConditionFormSet, extra=0, max_num=20, absolute_max=20
+    ConditionForm,
+    formset=BaseConditionFormSet,
+    extra=0,
+    max_num=20,
+    absolute_max=20,
+    can_delete=True,
 )
 
 
@@ -122,6 +131,13 @@ class SegmentEditForm(forms.Form):
     )
 
     def __init__(self, data=None, *, segment: Segment | None = None) -> None:
+        # "Add a condition" shows the same form again, as typed, with one more empty row, and
+        # validates nothing yet: an unbound form whose initial values are what was sent.
+        self.adding = data is not None and ADD_CONDITION in data
+        if self.adding:
+            super().__init__(initial={"name": data.get("name", ""), "match": data.get("match")})
+            self.conditions = ConditionFormSet(prefix="c", initial=[*_typed_rows(data), {}])
+            return
         initial = {"name": segment.name, "match": segment.match} if segment else None
         super().__init__(data, initial=initial)
         stored = segment.conditions if segment else []
@@ -163,4 +179,18 @@ def condition_initial(stored: list[dict]) -> list[dict]:
             )
         else:
             rows.append(condition)
-    return rows + [{}] * max(0, CONDITION_ROWS - len(rows))
+    return [*rows, {}]  # and one empty row to add a condition in
+
+
+def _typed_rows(data) -> list[dict]:
+    """The condition rows as sent, without the ones marked Remove or left empty."""
+    try:
+        total = min(int(data.get("c-TOTAL_FORMS", 0)), ConditionFormSet.absolute_max - 1)
+    except ValueError:
+        total = 0
+    rows = []
+    for n in range(total):
+        row = {name: data.get(f"c-{n}-{name}", "") for name in CONDITION_FIELDS}
+        if any(row.values()) and not data.get(f"c-{n}-DELETE"):
+            rows.append(row)
+    return rows
