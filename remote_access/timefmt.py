@@ -19,7 +19,14 @@ from accounts.timefmt import DAY_FORMAT, MINUTE_FORMAT, as_zone, moment
 
 from .models import Duration
 
-__all__ = ["change_phrase", "end_phrase", "grant_end_phrase", "moment", "time_left"]
+__all__ = [
+    "change_phrase",
+    "end_phrase",
+    "grant_end_phrase",
+    "moment",
+    "preview_words",
+    "time_left",
+]
 
 
 def end_phrase(*, expires_at: dt.datetime, duration: str, zone: zoneinfo.ZoneInfo | str) -> str:
@@ -81,3 +88,19 @@ def zone_abbreviations(*, zone: zoneinfo.ZoneInfo | str, now: dt.datetime) -> di
         offset = local.utcoffset() or dt.timedelta(0)
         found.setdefault(int(offset.total_seconds() // 60), local.tzname() or "")
     return found
+
+
+def preview_words() -> dict[str, str]:
+    """The words the Security tab's script writes the "New end" preview with, translated
+    here so the preview reads in the person's language; `{}` marks what the script fills."""
+    return {
+        "new_end": _("New end: {}"),
+        "end_of_day": _("the end of {} (23:59 {})"),
+        "same": _("about the same as now"),
+        "shorter": _("{} shorter than now"),
+        "longer": _("{} longer than now"),
+        "day": _("{} day"),
+        "days": _("{} days"),
+        "hour": _("{} hour"),
+        "hours": _("{} hours"),
+    }

@@ -185,6 +185,7 @@ def _security_page(
             [] if can_manage or actor.is_representative else owners_and_admins(account=account)
         ),
         "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
+        "preview_words": timefmt.preview_words(),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
         "history_items": items,
         "history_before": before,

@@ -75,6 +75,14 @@
     var zone = form.getAttribute("data-zone");
     var table = document.getElementById("zone-abbreviations");
     var names = table ? JSON.parse(table.textContent) : {};
+    // The words come translated from the server (remote_access.timefmt.preview_words).
+    var wordsNode = document.getElementById("preview-words");
+    var words = wordsNode ? JSON.parse(wordsNode.textContent) : null;
+    if (!words) return;
+    function fill(template) {
+      var values = Array.prototype.slice.call(arguments, 1);
+      return template.replace(/\{\}/g, function () { return values.shift(); });
+    }
     var current = form.getAttribute("data-current-end");
     var currentEnd = current ? new Date(current) : null;
     var format;
@@ -96,14 +104,14 @@
     function day(p) { return p.weekday + " " + p.day + " " + p.month + " " + p.year; }
     function amount(ms) {
       var hours = Math.round(Math.abs(ms) / 3600000);
-      if (hours >= 24) { var days = Math.round(hours / 24); return days + (days === 1 ? " day" : " days"); }
-      return hours + (hours === 1 ? " hour" : " hours");
+      if (hours >= 24) { var days = Math.round(hours / 24); return fill(days === 1 ? words.day : words.days, days); }
+      return fill(hours === 1 ? words.hour : words.hours, hours);
     }
     function comparison(end) {
       if (!currentEnd) return "";
       var delta = end - currentEnd;
-      if (Math.abs(delta) < 1800000) return " — about the same as now";
-      return " — " + amount(delta) + (delta < 0 ? " shorter than now" : " longer than now");
+      if (Math.abs(delta) < 1800000) return " — " + words.same;
+      return " — " + fill(delta < 0 ? words.shorter : words.longer, amount(delta));
     }
     function lastMinuteOf(value) {
       var bits = value.split("-").map(function (n) { return parseInt(n, 10); });
@@ -120,12 +128,12 @@
         var last = field && field.value ? lastMinuteOf(field.value) : null;
         if (last) {
           var p = parts(last);
-          text = "New end: the end of " + day(p) + " (23:59 " + p.abbreviation + ")" + comparison(new Date(last.getTime() + 60000));
+          text = fill(words.new_end, fill(words.end_of_day, day(p), p.abbreviation)) + comparison(new Date(last.getTime() + 60000));
         }
       } else if (chosen && parseInt(chosen.value, 10)) {
         var end = new Date(Date.now() + parseInt(chosen.value, 10) * 86400000);
         var q = parts(end);
-        text = "New end: " + day(q) + ", " + q.hour + ":" + q.minute + " " + q.abbreviation + comparison(end);
+        text = fill(words.new_end, day(q) + ", " + q.hour + ":" + q.minute + " " + q.abbreviation) + comparison(end);
       }
       out.textContent = text;
     }
