@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
 
-from .models import ApiScope
+from .models import Account, ApiScope, Currency
 from .roles import Role
 from .validators import single_line_text
 
@@ -79,6 +79,17 @@ class AccountSettingsForm(forms.Form):
             "invalid_choice": _("“%(value)s” is not a time zone name such as Europe/Paris."),
         },
     )
+    currency = forms.ChoiceField(
+        label=_("Currency"),
+        choices=Currency.choices,
+        required=False,  # left out (an older form, a script): the account keeps its own
+        help_text=_("The currency of your store's amounts, such as a profile's total spent."),
+    )
+
+    @classmethod
+    def for_account(cls, data, account: Account) -> "AccountSettingsForm":
+        initial = {"name": account.name, "timezone": account.timezone, "currency": account.currency}
+        return cls(data, initial=initial)
 
 
 class InviteForm(forms.Form):

@@ -92,10 +92,28 @@ class Plan(models.TextChoices):
     PRO = "pro", _("Pro")
 
 
+class Currency(models.TextChoices):
+    """The currency of the store's amounts (a profile's total spent); shown, never converted."""
+
+    USD = "USD", _("US dollar (USD)")
+    EUR = "EUR", _("Euro (EUR)")
+    GBP = "GBP", _("Pound sterling (GBP)")
+    CAD = "CAD", _("Canadian dollar (CAD)")
+    AUD = "AUD", _("Australian dollar (AUD)")
+    JPY = "JPY", _("Japanese yen (JPY)")
+    CHF = "CHF", _("Swiss franc (CHF)")
+    SEK = "SEK", _("Swedish krona (SEK)")
+    BRL = "BRL", _("Brazilian real (BRL)")
+    INR = "INR", _("Indian rupee (INR)")
+
+
 class Account(models.Model):
     """A merchant's account: the tenant every member, grant and profile belongs to."""
 
     name = models.CharField(_("account name"), max_length=100, validators=[single_line_text])
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency.choices, default=Currency.USD
+    )
     timezone = models.CharField(
         _("time zone"), max_length=64, default="UTC", validators=[validate_timezone]
     )

@@ -36,23 +36,15 @@ def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SETTINGS)
 def settings_general(request: HttpRequest) -> HttpResponse:
-    form = AccountSettingsForm(
-        request.POST if request.method == "POST" else None,
-        initial={
-            "name": request.latchkey.account.name,
-            "timezone": request.latchkey.account.timezone,
-        },
+    account = request.latchkey.account
+    form = AccountSettingsForm.for_account(
+        request.POST if request.method == "POST" else None, account
     )
     if request.method == "POST" and form.is_valid():
-        account_update_settings(
-            account=request.latchkey.account,
-            actor=request.latchkey.actor,
-            name=form.cleaned_data["name"],
-            timezone=form.cleaned_data["timezone"],
+        account = account_update_settings(
+            account=account, actor=request.latchkey.actor, **form.cleaned_data
         )
         describe_action(request, _("changed the account settings (name, time zone)"))
-        account = request.latchkey.account
-        account.refresh_from_db(fields=["name", "timezone"])
         say_in_panel(
             request,
             "general",

@@ -65,3 +65,30 @@ def test_settings_team__lists_members_with_roles(owner_client, admin, analyst, o
     assert "Adam Admin" in body
     assert "Analyst" in body
     assert "Greta Globex" not in body
+
+
+def test_currency__saved_and_shown_with_amounts(owner_client, account):
+    """The store's currency is a setting; a profile's total spent is shown with it."""
+    from audience.models import Profile
+
+    response = owner_client.post(
+        reverse("accounts:settings_general"),
+        {"name": "Acme Store", "timezone": "UTC", "currency": "EUR"},
+    )
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.currency == "EUR"
+    Profile.objects.create(account=account, email="a@b.co", total_spent="1234.50")
+    page = owner_client.get(reverse("audience:profiles")).content.decode()
+    assert "1,234.50 <abbr" in page
+    assert ">EUR</abbr>" in page
+
+
+def test_currency__unknown_code_is_a_form_error(owner_client, account):
+    response = owner_client.post(
+        reverse("accounts:settings_general"),
+        {"name": "Acme Store", "timezone": "UTC", "currency": "XXX"},
+    )
+    assert response.status_code == 400
+    account.refresh_from_db()
+    assert account.currency == "USD"
