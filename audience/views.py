@@ -155,27 +155,15 @@ def segments(request: HttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SEGMENTS)
 @require_http_methods(["GET", "POST"])
 def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
-    segment = (
-        get_object_or_404(Segment, account=request.latchkey.account, pk=segment_id)
-        if segment_id
-        else None
-    )
+    account, actor = request.latchkey.account, request.latchkey.actor
+    segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
     form = SegmentEditForm(request.POST if request.method == "POST" else None, segment=segment)
     context = {"segment": segment, "form": form, "conditions": form.conditions}
     if form.is_valid() and "preview" in request.POST:
-        context["preview"] = segment_preview(
-            account=request.latchkey.account,
-            conditions=form.parsed_conditions(),
-            match=form.cleaned_data["match"],
-        )
+        context["preview"] = segment_preview(account=account, **form.preview())
     elif form.is_valid():
         try:
-            saved = segment_save(
-                account=request.latchkey.account,
-                actor=request.latchkey.actor,
-                segment=segment,
-                **form.segment(),
-            )
+            saved = segment_save(account=account, actor=actor, segment=segment, **form.segment())
         except ApplicationError as error:
             form.add_error(error.field, error.message)
         else:
@@ -183,10 +171,9 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
             return redirect("audience:segment_edit", segment_id=saved.pk)
     elif segment is not None and not form.is_bound:
         context["preview"], context["problem"] = _saved_preview(segment)
-    context["can_edit"] = request.latchkey.actor.can(Capability.EDIT_SEGMENTS)
-    return render(
-        request, "audience/segment_edit.html", context, status=400 if form.has_errors else 200
-    )
+    context["can_edit"] = actor.can(Capability.EDIT_SEGMENTS)
+    status = 400 if form.has_errors else 200
+    return render(request, "audience/segment_edit.html", context, status=status)
 
 
 def _saved_preview(segment: Segment) -> tuple[tuple | None, str | None]:
