@@ -8,7 +8,7 @@ id, many rows in one statement; the renderers below turn those into mail at deli
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import (
@@ -16,6 +16,7 @@ from accounts.selectors import (
     owners_and_admins_emails,
     visit_mail_recipients,
 )
+from accounts.timefmt import DAY_FORMAT, moment
 from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
@@ -163,7 +164,7 @@ def access_ask_mail_enqueue(*, event: AccessEvent) -> None:
 def _request_period(access_request: AccessRequest) -> str:
     if access_request.duration == Duration.CUSTOM and access_request.last_day:
         return _("access until the end of %(day)s") % {
-            "day": access_request.last_day.strftime("%a %-d %b %Y")
+            "day": formats.date_format(access_request.last_day, DAY_FORMAT)
         }
     return _("%(period)s of access") % {"period": Duration(access_request.duration).label}
 
@@ -191,8 +192,7 @@ def access_request_mail_enqueue(*, access_request: AccessRequest) -> None:
     transaction)."""
     sentence = access_request_sentence(access_request)
     security_url = settings.SITE_URL.rstrip("/") + reverse("remote_access:grant_access_link")
-    with timezone.override(access_request.account.timezone):
-        until = timezone.localtime(access_request.expires_at).strftime("%a %-d %b, %H:%M %Z")
+    until = moment(access_request.expires_at, access_request.account.tzinfo)
     text = _(
         "Hello,\n\n%(sentence)s\n\nApprove or deny it on the Security tab before %(until)s, "
         "when it expires:\n%(url)s\n\nNothing changes until an Owner or Admin approves it. "

@@ -54,3 +54,19 @@ def test_no_eager_translation_at_import_time():
             if isinstance(call.func, ast.Name) and call.func.id in eager:
                 found.append(f"{path.relative_to(ROOT)}:{call.lineno}")
     assert found == []
+
+
+def test_instants_in_templates_are_written_by_moment():
+    """A date with a time of day is an instant: templates write it with the `moment` filter
+    (accounts.timefmt), in the account's zone, never with an ad-hoc `date` format."""
+    import re
+
+    ad_hoc = re.compile(r'\|date:"[^"]*[jd][^"]*[HG]:i[^"]*"')
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "templates").rglob("*.html"))
+        + sorted((ROOT / "templates").rglob("*.txt"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ad_hoc.search(line)
+    ]
+    assert found == []
