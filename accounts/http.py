@@ -11,6 +11,12 @@ from ipware import get_client_ip
 from .errors import ApplicationError
 
 
+def posted(request: HttpRequest):
+    """The data to bind a form to: what was POSTed, or None (an unbound form) otherwise. An
+    empty POST still binds, so a form sent with nothing in it shows its errors."""
+    return request.POST if request.method == "POST" else None
+
+
 def safe_next_url(request: HttpRequest, value: str | None, *, default: str) -> str:
     """`value` when it is a path on this site (same host, and https when the request is),
     else `default`: a `next` parameter never sends anyone elsewhere. Only paths: a bare word

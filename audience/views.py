@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.authorization import describe_action, requires
 from accounts.csv_export import csv_download
 from accounts.errors import ApplicationError
+from accounts.http import posted
 from accounts.roles import Capability
 
 from .forms import SegmentEditForm, UploadForm
@@ -157,7 +158,7 @@ def segments(request: HttpRequest) -> HttpResponse:
 def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpResponse:
     account, actor = request.latchkey.account, request.latchkey.actor
     segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
-    form = SegmentEditForm(request.POST if request.method == "POST" else None, segment=segment)
+    form = SegmentEditForm(posted(request), segment=segment)
     context = {"segment": segment, "form": form, "conditions": form.conditions}
     if form.is_valid() and "preview" in request.POST:
         context["preview"] = segment_preview(account=account, **form.preview())

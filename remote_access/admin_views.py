@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.errors import ApplicationError
-from accounts.http import client_ip, safe_next_url, show_error
+from accounts.http import client_ip, posted, safe_next_url, show_error
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
@@ -157,7 +157,7 @@ class AccountAdminViews:
             return rate_limited_response(request)
         needs_password = not SIGNED_IN_RECENTLY.has_permission(request, account)
         form = EnterAccountForm(
-            request.POST if request.method == "POST" else None,
+            posted(request),
             needs_password=needs_password,
             user=request.user,
         )
@@ -186,7 +186,7 @@ class AccountAdminViews:
         if post_over_limit(request, "access-request", limit=ACCESS_REQUESTS_PER_HOUR, window=3600):
             return rate_limited_response(request)
         form = AccessRequestForm(
-            request.POST if request.method == "POST" else None,
+            posted(request),
             account=account,
             now=timezone.now(),
         )
@@ -212,7 +212,7 @@ class AccountAdminViews:
         refusal = self._check(request, account, DISABLE_REMOTE_ACCESS)
         if refusal is not None:
             return refusal
-        form = DisableRemoteAccessForm(request.POST if request.method == "POST" else None)
+        form = DisableRemoteAccessForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 remote_access_disable(account=account, staff_user=request.user, **form.cleaned_data)

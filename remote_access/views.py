@@ -13,7 +13,7 @@ from accounts.authorization import describe_action, no_account, refuse, render_r
 from accounts.context import context_of
 from accounts.csv_export import csv_download
 from accounts.errors import ApplicationError
-from accounts.http import say_in_panel, show_error
+from accounts.http import posted, say_in_panel, show_error
 from accounts.ratelimit import limit_posts
 from accounts.roles import Capability
 from accounts.selectors import owners_and_admins
@@ -70,10 +70,6 @@ def _security_url() -> str:
     return reverse("remote_access:security") + "#remote-access"
 
 
-def _bound(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
-
-
 def _long_grant(request: HttpRequest) -> bool:
     """The POST grants access for more than a week (and could be saved): sudo mode first."""
     account, now = request.latchkey.account, timezone.now()
@@ -98,7 +94,7 @@ def security(request: HttpRequest) -> HttpResponse:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     grant = live_grant(account=account)
     form = GrantPeriodForm(
-        _bound(request), account=account, now=timezone.now(), current_grant=grant
+        posted(request), account=account, now=timezone.now(), current_grant=grant
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -318,7 +314,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     account, actor = request.latchkey.account, request.latchkey.actor
     grant = live_grant(account=account)
     form = ContactSupportForm(
-        _bound(request),
+        posted(request),
         account=account,
         now=timezone.now(),
         current_grant=grant,

@@ -20,7 +20,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import public
 from ..forms import AcceptInvitationForm, CodeForm, EmailAuthenticationForm
-from ..http import client_ip, safe_next_url, show_error
+from ..http import client_ip, posted, safe_next_url, show_error
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..models import User
 from ..ratelimit import attempts, record_attempt, reset_attempts
@@ -118,7 +118,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if user is None:
         messages.info(request, _("Sign in again: the code page waits five minutes at most."))
         return redirect("accounts:login")
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = CodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             device = mfa_match(user=user, token=form.cleaned_data["code"])

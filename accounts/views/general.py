@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from ..authorization import describe_action, no_account, requires
 from ..forms import AccountSettingsForm
-from ..http import say_in_panel
+from ..http import posted, say_in_panel
 from ..middleware import SESSION_ACCOUNT_KEY
 from ..roles import Capability
 from ..selectors import user_memberships
@@ -37,9 +37,7 @@ def account_switch(request: HttpRequest, account_id: int) -> HttpResponse:
 @requires(Capability.VIEW_ACCOUNT, unsafe=Capability.EDIT_SETTINGS)
 def settings_general(request: HttpRequest) -> HttpResponse:
     account = request.latchkey.account
-    form = AccountSettingsForm.for_account(
-        request.POST if request.method == "POST" else None, account
-    )
+    form = AccountSettingsForm.for_account(posted(request), account)
     if request.method == "POST" and form.is_valid():
         account = account_update_settings(
             account=account, actor=request.latchkey.actor, **form.cleaned_data

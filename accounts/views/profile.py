@@ -24,7 +24,7 @@ from accounts.errors import ApplicationError
 
 from ..authorization import own_sign_in
 from ..forms import CodeForm, IdentityForm
-from ..http import safe_next_url, show_error
+from ..http import posted, safe_next_url, show_error
 from ..services import (
     mfa_confirm,
     mfa_disable,
@@ -44,10 +44,6 @@ MFA_SETUP_TICKET = "mfa_setup_ticket"
 MFA_OFF = _("Two-factor sign-in is off.")
 OTHER_SESSIONS_ENDED = _("You are signed out everywhere else. This browser stays signed in.")
 TURN_OFF_ACTION = _("turn off two-factor sign-in")
-
-
-def _bound(request: HttpRequest):
-    return request.POST if request.method == "POST" else None
 
 
 def _quiet(form):
@@ -99,7 +95,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
     key = mfa_setup_key(user=request.user, ticket=ticket)
     if key is None:
         return _mfa_setup_start(request)
-    form = CodeForm(_bound(request))
+    form = CodeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = mfa_confirm(
@@ -120,7 +116,7 @@ def _mfa_setup_start(request: HttpRequest) -> HttpResponse:
     """Step one: the current code (two-factor on) or the password (off). No secret is made,
     let alone shown, before it is right."""
     has_mfa = user_has_mfa(user=request.user)
-    form = IdentityForm(_bound(request), password=not has_mfa, code=has_mfa, prefix="current")
+    form = IdentityForm(posted(request), password=not has_mfa, code=has_mfa, prefix="current")
     if request.method == "POST" and form.is_valid():
         try:
             ticket = mfa_setup_begin(user=request.user, **form.identity_fields())
