@@ -67,13 +67,61 @@ def insert_accounts(cursor, count: int) -> None:
     cursor.execute(
         """
         INSERT INTO accounts_account
-            (name, timezone, plan, created_at, require_mfa, remote_access_disabled,
+            (name, timezone, currency, plan, created_at, require_mfa, remote_access_disabled,
              remote_access_disabled_reason)
-        SELECT 'Bench ' || n, 'UTC', 'free', now(), false, false, ''
+        SELECT 'Bench ' || n, 'UTC', 'USD', 'free', now(), false, false, ''
         FROM generate_series(1, %s) AS n
         """,
         [count],
     )
+
+
+# What an expiry benchmark writes, emptied before and after it.
+OVERDUE_TABLES = (
+    "outbox_outboxmessage",
+    "remote_access_accessevent",
+    "remote_access_remoteaccessgrant",
+    "remote_access_supportrequest",
+    "accounts_membership",
+    "accounts_account",
+)
+
+
+def make_overdue_grants(count: int, *, with_owners: bool) -> None:
+    """`count` accounts, each with one active grant that expired yesterday (a millisecond
+    apart, in id order); `with_owners` makes one user Owner of them all, so that their
+    "access has ended" mails have somebody to go to."""
+    from django.db import connection
+
+    from accounts.models import User
+
+    empty_tables(*OVERDUE_TABLES)
+    owner, _ = User.objects.get_or_create(
+        email="owner@bench.test", defaults={"full_name": "Bench Owner"}
+    )
+    with connection.cursor() as cursor:
+        insert_accounts(cursor, count)
+        if with_owners:
+            cursor.execute(
+                """
+                INSERT INTO accounts_membership (account_id, user_id, role, created_at, visit_mails)
+                SELECT id, %s, 'owner', now(), true FROM accounts_account
+                """,
+                [owner.pk],
+            )
+        cursor.execute(
+            """
+            INSERT INTO remote_access_remoteaccessgrant
+                (account_id, granted_by_id, granted_at, expires_at, duration, source, status,
+                 scope)
+            SELECT id, %s, now() - interval '8 days',
+                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active',
+                   'full'
+            FROM accounts_account
+            """,
+            [owner.pk],
+        )
+        cursor.execute("ANALYZE")
 
 
 def ratio_line(name: str, value: float, baseline: float, target: str) -> str:

@@ -12,39 +12,14 @@ import statistics
 import time
 import tracemalloc
 
-from common import empty_tables, insert_accounts, purge_queued_tasks, ratio_line, setup_django
-
-TABLES = (
-    "remote_access_accessevent",
-    "remote_access_remoteaccessgrant",
-    "remote_access_supportrequest",
-    "accounts_membership",
-    "accounts_account",
+from common import (
+    OVERDUE_TABLES,
+    empty_tables,
+    make_overdue_grants,
+    purge_queued_tasks,
+    ratio_line,
+    setup_django,
 )
-
-
-def make_overdue_grants(count: int) -> None:
-    from django.db import connection
-
-    from accounts.models import User
-
-    empty_tables(*TABLES)
-    user, _ = User.objects.get_or_create(
-        email="bench@latchkey.test", defaults={"full_name": "Bench"}
-    )
-    with connection.cursor() as cursor:
-        insert_accounts(cursor, count)
-        cursor.execute(
-            """
-            INSERT INTO remote_access_remoteaccessgrant
-                (account_id, granted_by_id, granted_at, expires_at, duration, source, status)
-            SELECT id, %s, now() - interval '8 days',
-                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active'
-            FROM accounts_account
-            """,
-            [user.pk],
-        )
-        cursor.execute("ANALYZE remote_access_remoteaccessgrant")
 
 
 def checkpoint() -> None:
@@ -88,7 +63,7 @@ def time_service() -> tuple[float, int]:
 def peak_memory(count: int) -> float:
     from remote_access.services import grants_expire_due
 
-    make_overdue_grants(count)
+    make_overdue_grants(count, with_owners=False)
     tracemalloc.start()
     grants_expire_due()
     _, peak = tracemalloc.get_traced_memory()
@@ -106,7 +81,7 @@ def main() -> None:
 
     rounds = []
     for _ in range(args.rounds):
-        make_overdue_grants(args.grants)
+        make_overdue_grants(args.grants, with_owners=False)
         raw = time_raw_update()
         service, expired = time_service()
         assert expired == args.grants, (expired, args.grants)
@@ -124,7 +99,7 @@ def main() -> None:
         f"expire: peak Python memory {small:.1f} MiB at {args.grants // 10} grants, "
         f"{large:.1f} MiB at {args.grants} = {large / small:.2f}x (target flat, ~1x)"
     )
-    empty_tables(*TABLES)
+    empty_tables(*OVERDUE_TABLES)
     purge_queued_tasks()
 
 

@@ -16,52 +16,13 @@ import threading
 import time
 
 from common import (
+    OVERDUE_TABLES,
     counting_smtp_server,
     empty_tables,
-    insert_accounts,
+    make_overdue_grants,
     purge_queued_tasks,
     setup_django,
 )
-
-TABLES = (
-    "outbox_outboxmessage",
-    "remote_access_accessevent",
-    "remote_access_remoteaccessgrant",
-    "remote_access_supportrequest",
-    "accounts_membership",
-    "accounts_account",
-)
-
-
-def make_overdue_grants(count: int) -> None:
-    from django.db import connection
-
-    from accounts.models import User
-
-    empty_tables(*TABLES)
-    owner, _ = User.objects.get_or_create(
-        email="owner@bench.test", defaults={"full_name": "Bench Owner"}
-    )
-    with connection.cursor() as cursor:
-        insert_accounts(cursor, count)
-        cursor.execute(
-            """
-            INSERT INTO accounts_membership (account_id, user_id, role, created_at)
-            SELECT id, %s, 'owner', now() FROM accounts_account
-            """,
-            [owner.pk],
-        )
-        cursor.execute(
-            """
-            INSERT INTO remote_access_remoteaccessgrant
-                (account_id, granted_by_id, granted_at, expires_at, duration, source, status)
-            SELECT id, %s, now() - interval '8 days',
-                   now() - interval '1 day' + id * interval '1 ms', '7d', 'security_page', 'active'
-            FROM accounts_account
-            """,
-            [owner.pk],
-        )
-        cursor.execute("ANALYZE")
 
 
 def drain(workers: int) -> None:
@@ -108,7 +69,7 @@ def main() -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox = []
     smtp = start_smtp_server(settings) if args.smtp else None
-    make_overdue_grants(args.grants)
+    make_overdue_grants(args.grants, with_owners=True)
 
     started = time.perf_counter()
     expired = grants_expire_due()
@@ -136,7 +97,7 @@ def main() -> None:
         f"{delivered:.1f}s = {args.grants / delivered:.0f} mails/s; "
         f"all {args.grants} notices out {swept + delivered:.1f}s after the sweep began"
     )
-    empty_tables(*TABLES)
+    empty_tables(*OVERDUE_TABLES)
     purge_queued_tasks()
 
 
