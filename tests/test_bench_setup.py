@@ -1,0 +1,25 @@
+"""The benchmarks write their data with raw SQL for speed; this runs that set-up against the
+test database, so a column added to a model without a default fails here, not in the next
+person's `make bench`."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_overdue_grants__set_up_and_expired_with_their_notices():
+    from common import make_overdue_grants
+
+    from outbox.models import OutboxMessage
+    from remote_access.models import RemoteAccessGrant
+    from remote_access.services import grants_expire_due
+
+    make_overdue_grants(20, with_owners=True)
+    assert RemoteAccessGrant.objects.filter(status="active").count() == 20
+    assert grants_expire_due() == 20
+    assert OutboxMessage.objects.filter(kind="access_expired").count() == 20
