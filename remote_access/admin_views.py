@@ -21,6 +21,7 @@ from accounts.http import client_ip, posted, safe_next_url, show_error
 from accounts.middleware import AUTHENTICATED_AT
 from accounts.models import Account
 from accounts.ratelimit import post_over_limit, rate_limited_response
+from accounts.services.mfa import password_check
 from accounts.validators import multi_line_text, single_line_text
 
 from . import rules
@@ -77,9 +78,12 @@ class EnterAccountForm(forms.Form):
             )
 
     def clean_password(self) -> str:
+        """The same check as sudo mode's: wrong passwords are counted and lock the prompt."""
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError(_("That is not your password."), code="wrong_password")
+        try:
+            password_check(user=self.user, password=password)
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code="wrong_password") from error
         return password
 
     @property

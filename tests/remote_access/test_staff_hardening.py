@@ -107,3 +107,20 @@ def test_signing_out__ends_the_visit(support_staff, client_for, account, live):
     assert session.end_reason == RepresentativeSession.EndReason.SIGNED_OUT
     assert account.access_events.filter(kind="session_ended").count() == 1
     assert not account.access_events.filter(kind="action_performed").exists()
+
+
+def test_enter__wrong_passwords_lock_the_prompt_as_sudo_mode_does(
+    support_staff, client_for, account, live
+):
+    """Entering asks the password with the same check as sudo mode: after five wrong ones
+    even the right one is refused for a while."""
+    from accounts.services.mfa import PASSWORD_FAILURE_LIMIT, TOO_MANY_PASSWORDS
+
+    client = client_for(support_staff)
+    set_session(client, **{AUTHENTICATED_AT: time.time() - 16 * 60})
+    for _ in range(PASSWORD_FAILURE_LIMIT):
+        client.post(enter_url(account), {"ticket_reference": "1", "password": "nope"})
+    locked = client.post(enter_url(account), {"ticket_reference": "1", "password": PASSWORD})
+    assert locked.status_code == 400
+    assert str(TOO_MANY_PASSWORDS) in text(locked)
+    assert not RepresentativeSession.objects.exists()
