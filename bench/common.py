@@ -195,3 +195,13 @@ def counting_smtp_server():
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, counter
+
+
+# `make bench` (bench/run.py) collects the lines that start with ROW_PREFIX into one table.
+ROW_PREFIX = "ROW|"
+
+
+def report_row(what: str, figure: str, target: str, *, held: bool) -> None:
+    """One row of the `make bench` table: what was measured, the figure (two runs where the
+    script makes two), the target, and whether it held. Printed, never asserted."""
+    print(f"{ROW_PREFIX}{what}|{figure}|{target}|{'held' if held else 'MISSED'}", flush=True)
