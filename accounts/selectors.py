@@ -1,6 +1,7 @@
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from .compiled import CompiledQuery
 from .models import Account, Invitation, Membership, TeamEvent, User
 from .roles import Role
 
@@ -10,7 +11,7 @@ def memberships_for_request(
 ) -> tuple[Membership | None, list[Membership]]:
     """The membership to act in (the one kept in the session, else the user's first) and all
     of the user's memberships for the account menu: one query per request for both."""
-    memberships = list(user_memberships(user=user))
+    memberships = _USER_MEMBERSHIPS(user_id=user.pk)
     chosen = next((m for m in memberships if m.account_id == account_id), None)
     return chosen or (memberships[0] if memberships else None), memberships
 
@@ -21,6 +22,14 @@ def user_memberships(*, user: User) -> QuerySet[Membership]:
         .select_related("account")
         .order_by("account__name", "account_id")
     )
+
+
+def _memberships_of(*, user_id: int) -> QuerySet[Membership]:
+    return user_memberships(user=User(pk=user_id))
+
+
+# Every signed-in request reads these: compiled once per process (accounts/compiled.py).
+_USER_MEMBERSHIPS = CompiledQuery(_memberships_of, user_id=-730_001)
 
 
 def account_members(*, account: Account) -> QuerySet[Membership]:

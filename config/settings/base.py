@@ -160,7 +160,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database, never in the cache: a Redis outage signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# (accounts.sessions: Django's database sessions, read with a query compiled once.)
+SESSION_ENGINE = "accounts.sessions"
 # The cookie (and the row clearsessions removes) lasts no longer than the longest session.
 SESSION_COOKIE_AGE = int(SESSION_MAX.total_seconds())
 

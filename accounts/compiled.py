@@ -1,0 +1,134 @@
+"""Queries compiled once per process: the few reads every signed-in request makes.
+
+On this stack, turning a QuerySet into SQL costs more than running it: the membership
+query with its account took 1.5 ms to build and compile and 0.1 ms in PostgreSQL
+(docs/performance.md). A `CompiledQuery` keeps the ORM as the one place a rule is written
+(`live_condition`, the session's expiry, …): it builds the QuerySet once with placeholder
+values, keeps the SQL and the compiler's description of the rows, and each call runs the
+same SQL with the real values and builds model instances (`select_related` included) the
+way Django's own ModelIterable does.
+
+Only for querysets whose SQL does not change shape with the values: no `__in` lists, no
+conditions added or dropped per call. tests/accounts/test_compiled.py runs every compiled
+query of the site against its plain QuerySet and compares the results.
+"""
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
+
+# Every CompiledQuery the site defines, for the test that compares each with its QuerySet.
+REGISTRY: list["CompiledQuery"] = []
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: dict[str, tuple[int, ...]]  # placeholder name -> positions in params
+    db: str
+    converters: list  # (position, [converter, ...], expression), as Django's compiler makes them
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+
+
+class CompiledQuery:
+    """`CompiledQuery(build, account_id=-1)`: `build(account_id=...)` returns the QuerySet;
+    each keyword names a placeholder and gives a sentinel value that appears nowhere else in
+    the query. Calling it with real values returns the list of model instances."""
+
+    def __init__(self, build: Callable[..., QuerySet], **sentinels: Any) -> None:
+        self.build = build
+        self.sentinels = sentinels
+        self._compiled: _Compiled | None = None
+        self._lock = threading.Lock()
+        REGISTRY.append(self)
+
+    def __repr__(self) -> str:
+        return f"CompiledQuery({self.build.__module__}.{self.build.__qualname__})"
+
+    def __call__(self, **values: Any) -> list[Model]:
+        compiled = self._compiled or self._compile()
+        params = list(compiled.params)
+        for name, positions in compiled.slots.items():
+            for position in positions:
+                params[position] = values[name]
+        # This thread's connection: the compiler's is the one of the thread that compiled.
+        connection = connections[compiled.db]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        objects = []
+        for row in rows:
+            if compiled.converters:
+                row = list(row)
+                for position, converters, expression in compiled.converters:
+                    for convert in converters:
+                        row[position] = convert(row[position], expression, connection)
+            obj = compiled.model.from_db(
+                compiled.db, compiled.init_list, row[compiled.start : compiled.end]
+            )
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects
+
+    def _compile(self) -> _Compiled:
+        with self._lock:
+            if self._compiled is None:
+                self._compiled = self._compile_now()
+            return self._compiled
+
+    def _compile_now(self) -> _Compiled:
+        queryset = self.build(**self.sentinels)
+        if queryset._known_related_objects or queryset._prefetch_related_lookups:
+            raise ValueError(f"{self!r}: related managers and prefetching are not supported")
+        if queryset.query.annotation_select:
+            raise ValueError(f"{self!r}: annotations are not supported")
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        slots = {
+            name: tuple(i for i, param in enumerate(params) if param == sentinel)
+            for name, sentinel in self.sentinels.items()
+        }
+        for name, positions in slots.items():
+            if not positions:
+                raise ValueError(f"{self!r}: placeholder {name!r} is not in the SQL")
+        if len({p for positions in slots.values() for p in positions}) != sum(
+            len(positions) for positions in slots.values()
+        ):
+            raise ValueError(f"{self!r}: two placeholders share a value; make them distinct")
+        klass_info, select = compiler.klass_info, compiler.select
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return _Compiled(
+            sql=sql,
+            params=tuple(params),
+            slots=slots,
+            db=queryset.db,
+            converters=[
+                (position, converters, expression)
+                for position, (converters, expression) in compiler.get_converters(
+                    [column[0] for column in select[: compiler.col_count]]
+                ).items()
+            ],
+            model=klass_info["model"],
+            init_list=[column[0].target.attname for column in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, queryset.db),
+        )
+
+
+def reset_compiled_queries() -> None:
+    """Forget every compiled query (tests that change the database connection's settings)."""
+    for query in REGISTRY:
+        query._compiled = None

@@ -1,0 +1,149 @@
+"""Every query compiled once per process (accounts/compiled.py) returns what its QuerySet
+returns: the same rows, in the same order, with the same field values and the same related
+objects. A new CompiledQuery without a sample here fails `test_every_compiled_query_is_sampled`.
+"""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.compiled import REGISTRY, CompiledQuery
+from accounts.roles import Role
+from accounts.sessions import SessionStore
+from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
+from tests.remote_access.factories import GrantFactory, RepresentativeSessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Two accounts for one person, one with a visit going on, one with a visit whose grant
+    has expired, and a session that is live and one that has expired."""
+    now = timezone.now()
+    person = UserFactory()
+    zed = AccountFactory(name="Zed")
+    acme = AccountFactory(name="Acme")
+    MembershipFactory(user=person, account=zed, role=Role.ADMIN)
+    MembershipFactory(user=person, account=acme, role=Role.OWNER)
+    live = GrantFactory(account=acme, granted_by=person, expires_at=now + dt.timedelta(days=1))
+    RepresentativeSessionFactory(account=acme, grant=live)
+    over = GrantFactory(
+        account=zed,
+        granted_by=person,
+        granted_at=now - dt.timedelta(days=2),
+        expires_at=now - dt.timedelta(minutes=1),
+    )
+    RepresentativeSessionFactory(account=zed, grant=over)
+    live_session = DjangoSessionStore()
+    live_session["x"] = 1
+    live_session.create()
+    expired = DjangoSessionStore()
+    expired.set_expiry(-60)
+    expired.create()
+    return {
+        "now": now,
+        "person": person,
+        "accounts": [acme, zed],
+        "sessions": [live_session.session_key, expired.session_key, "nosuchkey" * 4],
+    }
+
+
+def samples(world) -> dict[str, list[dict]]:
+    """For each compiled query (by its build function), the values to call it with."""
+    now = world["now"]
+    return {
+        "accounts.selectors._memberships_of": [
+            {"user_id": world["person"].pk},
+            {"user_id": -1},
+        ],
+        "accounts.sessions._live_session": [
+            {"session_key": key, "now": now} for key in world["sessions"]
+        ],
+        "remote_access.selectors._visits_inside": [
+            {"account_id": account.pk, "now": now} for account in world["accounts"]
+        ],
+    }
+
+
+def name_of(query: CompiledQuery) -> str:
+    return f"{query.build.__module__}.{query.build.__qualname__}"
+
+
+def test_every_compiled_query_is_sampled(world):
+    assert {name_of(query) for query in REGISTRY} == set(samples(world))
+
+
+def facts(obj) -> dict:
+    """Every column of the object and of the related objects loaded with it."""
+    values = {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+    for name, related in obj._state.fields_cache.items():
+        values[name] = None if related is None else facts(related)
+    return values
+
+
+@pytest.mark.parametrize("query", REGISTRY, ids=name_of)
+def test_compiled_query_returns_what_its_queryset_returns(query, world):
+    calls = samples(world)[name_of(query)]
+    found_any = False
+    for values in calls:
+        expected = list(query.build(**values))
+        got = query(**values)
+        assert [facts(obj) for obj in got] == [facts(obj) for obj in expected], values
+        found_any = found_any or bool(got)
+    assert found_any, "the samples must find at least one row"
+
+
+def test_a_compiled_query_is_one_query_each_call(world):
+    query = next(q for q in REGISTRY if name_of(q) == "accounts.selectors._memberships_of")
+    query(user_id=world["person"].pk)
+    with CaptureQueriesContext(connection) as queries:
+        memberships = query(user_id=world["person"].pk)
+        assert [m.account.name for m in memberships] == ["Acme", "Zed"]
+    assert len(queries) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_compiled_query_runs_on_the_calling_threads_connection():
+    """Compiled on one thread, called on another (gunicorn's threads): each uses its own."""
+    person = UserFactory()
+    MembershipFactory(user=person)
+    query = next(q for q in REGISTRY if name_of(q) == "accounts.selectors._memberships_of")
+    query(user_id=person.pk)
+    seen = {}
+
+    def other_thread():
+        from django.db import connections
+
+        with CaptureQueriesContext(connections["default"]) as queries:
+            seen["rows"] = len(query(user_id=person.pk))
+        seen["queries"] = len(queries)
+        connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen == {"rows": 1, "queries": 1}
+
+
+def test_an_expired_session_does_not_load(world):
+    live, expired, missing = world["sessions"]
+    assert SessionStore(live).load() == {"x": 1}
+    store = SessionStore(expired)
+    assert store.load() == {}
+    assert store.session_key is None
+    assert SessionStore(missing).load() == {}
+
+
+def test_a_placeholder_missing_from_the_sql_is_refused():
+    from accounts.models import Account
+
+    query = CompiledQuery(lambda pk: Account.objects.filter(pk=1), pk=-5)
+    REGISTRY.remove(query)
+    with pytest.raises(ValueError, match="not in the SQL"):
+        query(pk=3)
