@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from django.db.models import Q
+from django.utils.functional import cached_property
 
 from accounts.models import Account
 
 from .events import ticket_label, visitor
 from .models import HISTORY_ITEM, AccessEvent, RepresentativeSession
-from .selectors import access_history_rows, account_events, with_sentences
+from .selectors import access_history_rows, account_events, newest_event_id, with_sentences
 
 CSV_COLUMNS = [
     "time",
@@ -148,6 +149,33 @@ def before_condition(position: tuple[dt.datetime, int] | None) -> Q:
     return Q(created_at__lte=created_at) & (
         Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
     )
+
+
+class HistoryPage:
+    """A page of the Security tab's history, read only if it is rendered: the tab caches the
+    rendered page (`{% cache %}` in _access_history.html) under `version`, the account's
+    newest event id, which every new event changes — events are only ever added, the ones
+    written late with an earlier time included — so a cached page is never out of date."""
+
+    def __init__(self, *, account: Account, before: str | None) -> None:
+        self.account = account
+        self.before = before
+
+    @cached_property
+    def version(self) -> int:
+        return newest_event_id(account=self.account)
+
+    @cached_property
+    def _page(self) -> tuple[list, str | None]:
+        return access_history_visits_page(account=self.account, before=self.before)
+
+    @property
+    def items(self) -> list:
+        return self._page[0]
+
+    @property
+    def older(self) -> str | None:
+        return self._page[1]
 
 
 def access_history_visits_page(

@@ -35,12 +35,22 @@ def live_condition(*, now: dt.datetime | None = None, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": RemoteAccessGrant.Status.ACTIVE, f"{prefix}expires_at__gt": now})
 
 
-def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAccessGrant | None:
+def _live_grant(*, account_id: int, now: dt.datetime) -> QuerySet[RemoteAccessGrant]:
     return (
-        RemoteAccessGrant.objects.filter(live_condition(now=now), account=account)
+        RemoteAccessGrant.objects.filter(live_condition(now=now), account_id=account_id)
         .select_related("granted_by", "access_request__staff_user")
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+# Sentinels for compiled queries' `now`: instants no real query asks about.
+_NOW = dt.datetime(1901, 2, 3, 4, 5, 6, 791, tzinfo=dt.UTC)
+_LIVE_GRANT = CompiledQuery(_live_grant, account_id=-730_004, now=_NOW)
+
+
+def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAccessGrant | None:
+    found = _LIVE_GRANT(account_id=account.pk, now=now or timezone.now())
+    return found[0] if found else None
 
 
 def account_events(*, account: Account) -> QuerySet[AccessEvent]:
@@ -50,6 +60,19 @@ def account_events(*, account: Account) -> QuerySet[AccessEvent]:
         .select_related(*EVENT_RELATED)
         .order_by("-created_at", "-id")
     )
+
+
+def _newest_event(*, account_id: int) -> QuerySet[AccessEvent]:
+    return AccessEvent.objects.filter(account_id=account_id).only("id").order_by("-id")[:1]
+
+
+_NEWEST_EVENT = CompiledQuery(_newest_event, account_id=-730_003)
+
+
+def newest_event_id(*, account: Account) -> int:
+    """The id of the account's newest event (0 without one): it changes with every event."""
+    newest = _NEWEST_EVENT(account_id=account.pk)
+    return newest[0].pk if newest else 0
 
 
 def with_sentences(events, *, account: Account):
@@ -184,13 +207,20 @@ def pending_condition(*, now: dt.datetime | None = None) -> Q:
     return Q(status=AccessRequest.Status.PENDING, expires_at__gt=now or timezone.now())
 
 
-def access_requests_pending(*, account: Account) -> list[AccessRequest]:
-    """The requests an Owner or Admin may approve or deny now, oldest first."""
-    return list(
-        AccessRequest.objects.filter(pending_condition(), account=account)
+def _pending(*, account_id: int, now: dt.datetime) -> QuerySet[AccessRequest]:
+    return (
+        AccessRequest.objects.filter(pending_condition(now=now), account_id=account_id)
         .select_related("staff_user", "account")
         .order_by("created_at", "id")
     )
+
+
+_PENDING = CompiledQuery(_pending, account_id=-730_005, now=_NOW)
+
+
+def access_requests_pending(*, account: Account) -> list[AccessRequest]:
+    """The requests an Owner or Admin may approve or deny now, oldest first."""
+    return _PENDING(account_id=account.pk, now=timezone.now())
 
 
 def access_request_latest(*, account: Account, staff_user: User) -> AccessRequest | None:
@@ -213,9 +243,7 @@ def _visits_inside(*, account_id: int, now: dt.datetime) -> QuerySet[Representat
 
 
 # Every merchant page asks (the live notice): compiled once per process (accounts/compiled.py).
-_VISITS_INSIDE = CompiledQuery(
-    _visits_inside, account_id=-730_002, now=dt.datetime(1901, 2, 3, 4, 5, 6, 790, tzinfo=dt.UTC)
-)
+_VISITS_INSIDE = CompiledQuery(_visits_inside, account_id=-730_002, now=_NOW)
 
 
 def visits_inside(*, account: Account) -> list[RepresentativeSession]:

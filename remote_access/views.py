@@ -27,7 +27,7 @@ from .forms import (
     GrantPeriodForm,
     contact_prefill,
 )
-from .history import access_history_csv_rows, access_history_visits_page
+from .history import HistoryPage, access_history_csv_rows
 from .mail import access_request_sentence
 from .middleware import leave_account
 from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
@@ -168,8 +168,6 @@ def _security_page(
     account = request.latchkey.account
     if form is None:
         form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
-    before = request.GET.get("before")
-    items, older = access_history_visits_page(account=account, before=before)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
         "access_requests": _pending_requests(request, grant=grant, bound=bound_request_form),
@@ -183,9 +181,7 @@ def _security_page(
         "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
         "preview_words": timefmt.preview_words(),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
-        "history_items": items,
-        "history_before": before,
-        "history_older": older,
+        "history": HistoryPage(account=account, before=request.GET.get("before")),
     }
     errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)

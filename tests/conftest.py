@@ -77,12 +77,14 @@ def pytest_runtest_setup(item) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
-    from django.core.cache import cache
+    """Rate-limit counters live in the cache, rendered fragments in the process: every test
+    starts with none."""
+    from django.core.cache import cache, caches
 
     from accounts.ratelimit import in_process_counts_reset
 
     cache.clear()
+    caches["fragments"].clear()
     in_process_counts_reset()
 
 

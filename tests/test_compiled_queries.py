@@ -16,7 +16,12 @@ from accounts.compiled import REGISTRY, CompiledQuery
 from accounts.roles import Role
 from accounts.sessions import SessionStore
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
-from tests.remote_access.factories import GrantFactory, RepresentativeSessionFactory
+from tests.remote_access.factories import (
+    AccessEventFactory,
+    AccessRequestFactory,
+    GrantFactory,
+    RepresentativeSessionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +38,8 @@ def world():
     MembershipFactory(user=person, account=acme, role=Role.OWNER)
     live = GrantFactory(account=acme, granted_by=person, expires_at=now + dt.timedelta(days=1))
     RepresentativeSessionFactory(account=acme, grant=live)
+    AccessEventFactory(account=acme)
+    AccessRequestFactory(account=acme)
     over = GrantFactory(
         account=zed,
         granted_by=person,
@@ -64,6 +71,15 @@ def samples(world) -> dict[str, list[dict]]:
         ],
         "accounts.sessions._live_session": [
             {"session_key": key, "now": now} for key in world["sessions"]
+        ],
+        "remote_access.selectors._live_grant": [
+            {"account_id": account.pk, "now": now} for account in world["accounts"]
+        ],
+        "remote_access.selectors._pending": [
+            {"account_id": account.pk, "now": now} for account in world["accounts"]
+        ],
+        "remote_access.selectors._newest_event": [
+            {"account_id": account.pk} for account in world["accounts"]
         ],
         "remote_access.selectors._visits_inside": [
             {"account_id": account.pk, "now": now} for account in world["accounts"]

@@ -160,6 +160,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Sessions live in the database, never in the cache: a Redis outage signs nobody out.
+# Rendered fragments that are valid by construction (their key changes with what they show),
+# kept in each process: no network round trip, nothing to fail when Redis is down.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
 # (accounts.sessions: Django's database sessions, read with a query compiled once.)
 SESSION_ENGINE = "accounts.sessions"
 # The cookie (and the row clearsessions removes) lasts no longer than the longest session.

@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "django-insecure-tests-only")
 
 from .base import *  # noqa: E402,F403
-from .base import env, redis_broker_transport_options  # noqa: E402
+from .base import CACHES, env, redis_broker_transport_options  # noqa: E402
 
 DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL") or "sqlite://:memory:")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -25,7 +25,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tasks run in-process; the end-to-end tests start a real worker on Redis instead.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = redis_broker_transport_options() if REDIS_URL else {}

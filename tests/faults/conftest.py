@@ -43,7 +43,7 @@ def use_redis(settings):
     }
 
     def point_at(url: str) -> None:
-        settings.CACHES = {"default": redis_cache(url)}
+        settings.CACHES = {**settings.CACHES, "default": redis_cache(url)}
         settings.CELERY_BROKER_URL = url
         celery_app.conf.update(
             broker_url=url,

@@ -60,7 +60,7 @@ def test_visit__exactly_its_rows_one_group_with_counts_csv_and_api_agree(
         Kind.SESSION_ENDED,
     ]
     response = owner_client.get(SECURITY)
-    groups = [item for item in response.context["history_items"] if getattr(item, "is_visit", 0)]
+    groups = [item for item in response.context["history"].items if getattr(item, "is_visit", 0)]
     assert len(groups) == 1
     (group,) = groups
     assert (len(group.pages), len(group.changes), len(group.refusals)) == (3, 1, 1)
@@ -112,5 +112,5 @@ def test_history__deep_page_costs_what_page_one_costs(visit_made, account, owner
     first = _queries(owner_client, SECURITY)
     url = SECURITY
     for _ in range(10):
-        url = SECURITY + "?before=" + owner_client.get(url).context["history_older"]
+        url = SECURITY + "?before=" + owner_client.get(url).context["history"].older
     assert _queries(owner_client, url) <= first

@@ -378,19 +378,19 @@ def test_history__newest_first_paginated_by_25_with_a_cursor(owner_client, accou
             account=account, summary=f"event {n}", created_at=base + dt.timedelta(minutes=n)
         )
     first = owner_client.get(SECURITY)
-    summaries = [event.payload["action"] for event in first.context["history_items"]]
+    summaries = [event.payload["action"] for event in first.context["history"].items]
     assert summaries[0] == "event 29"
     assert len(summaries) == 25
-    older = first.context["history_older"]
+    older = first.context["history"].older
     assert f"?before={older}" in first.content.decode()
     second = owner_client.get(SECURITY + f"?before={older}")
-    assert [event.payload["action"] for event in second.context["history_items"]] == [
+    assert [event.payload["action"] for event in second.context["history"].items] == [
         f"event {n}" for n in range(4, -1, -1)
     ]
-    assert second.context["history_older"] is None
+    assert second.context["history"].older is None
     garbage = owner_client.get(SECURITY + "?before=abc")
     assert garbage.status_code == 200
-    assert len(garbage.context["history_items"]) == 25
+    assert len(garbage.context["history"].items) == 25
 
 
 def test_history__other_accounts_events_never_shown(owner_client, other_account):

@@ -1,0 +1,75 @@
+"""The Security tab keeps its rendered history per process under the account's newest event
+id (remote_access.history.HistoryPage): whatever changes what the history shows changes the
+key, so a cached page is never out of date."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.remote_access.factories import AccessEventFactory
+
+pytestmark = pytest.mark.django_db
+
+SECURITY = reverse("remote_access:security")
+
+
+def history_html(client) -> str:
+    response = client.get(SECURITY)
+    assert response.status_code == 200
+    html = response.content.decode()
+    return html[html.index('id="access-history"') :]
+
+
+def test_a_second_look_reuses_the_rendered_history_and_reads_no_events(owner_client, account):
+    AccessEventFactory(account=account, summary="looked at the segments")
+    first = history_html(owner_client)
+    with CaptureQueriesContext(connection) as queries:
+        second = history_html(owner_client)
+    assert second == first
+    assert "looked at the segments" in second
+    event_reads = [q["sql"] for q in queries if "remote_access_accessevent" in q["sql"]]
+    assert len(event_reads) == 1, "only the newest event id, not the page of events"
+
+
+def test_an_event_written_late_with_an_earlier_time_shows_at_once(owner_client, account):
+    """Like an expiry the sweep reaches after the fact: older time, newer id."""
+    AccessEventFactory(account=account, summary="opened the orders")
+    history_html(owner_client)
+    AccessEventFactory(
+        account=account,
+        summary="written late",
+        created_at=timezone.now() - dt.timedelta(hours=2),
+    )
+    assert "written late" in history_html(owner_client)
+
+
+def test_another_time_zone_renders_its_own_times(owner_client, account):
+    AccessEventFactory(account=account, created_at=dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC))
+    assert account.timezone == "America/New_York"
+    assert "07:00 EST" in history_html(owner_client)
+    account.timezone = "Europe/Paris"
+    account.save(update_fields=["timezone"])
+    assert "13:00 CET" in history_html(owner_client)
+
+
+def test_people_without_the_export_get_no_export_link_from_the_cache(
+    owner, analyst, client_for, account
+):
+    AccessEventFactory(account=account)
+    export = reverse("remote_access:history_export")
+    assert export in history_html(client_for(owner))
+    assert export not in history_html(client_for(analyst))
+
+
+def test_pages_are_kept_apart(owner_client, account):
+    for n in range(30):
+        AccessEventFactory(account=account, summary=f"step {n:02d}")
+    older = owner_client.get(SECURITY).context["history"].older
+    assert "step 29" in history_html(owner_client)
+    page_two = owner_client.get(SECURITY, {"before": older}).content.decode()
+    assert "step 00" in page_two
+    assert "step 29" not in page_two
