@@ -31,7 +31,7 @@ from .history import HistoryPage, access_history_csv_rows
 from .mail import access_request_sentence
 from .middleware import leave_account
 from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
-from .periods import SUDO_GRANT_DAYS, grant_is_long
+from .periods import SUDO_GRANT_DAYS, account_today, grant_is_long
 from .selectors import (
     EXPORT_CHUNK_SIZE,
     access_requests_pending,
@@ -182,6 +182,8 @@ def _security_page(
         "preview_words": timefmt.preview_words(),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
         "history": HistoryPage(account=account, before=request.GET.get("before")),
+        # The day the grant form's custom-date bounds start from (its cache key).
+        "form_day": account_today(account=account, now=timezone.now()),
     }
     errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)

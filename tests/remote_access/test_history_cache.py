@@ -73,3 +73,34 @@ def test_pages_are_kept_apart(owner_client, account):
     page_two = owner_client.get(SECURITY, {"before": older}).content.decode()
     assert "step 00" in page_two
     assert "step 29" not in page_two
+
+
+def test_the_grant_form_follows_the_live_grant_and_the_day(owner, client_for, account):
+    """The unbound grant form is kept per process too, under the live grant and the
+    account's today: a new grant or a new day renders it afresh."""
+    import re
+
+    import time_machine
+
+    def form_html() -> str:
+        # Signed in afresh at each moment: a day later the idle limit has signed them out.
+        html = client_for(owner).get(SECURITY).content.decode()
+        start = html.index('class="grant-form"')
+        return html[start : html.index("</form>", start)]
+
+    def checked(html: str) -> list[str]:
+        return re.findall(r'value="(\w+)"[^>]*checked', html)
+
+    start = timezone.now()
+    tomorrow = (start.astimezone(account.tzinfo) + dt.timedelta(days=1)).date()
+    with time_machine.travel(start, tick=False):
+        before = form_html()
+        assert "Grant access for" in before
+        assert f'min="{tomorrow.isoformat()}"' in before
+        assert client_for(owner).post(SECURITY, {"duration": "30d"}).status_code == 302
+        after = form_html()
+        assert "Change access to" in after
+        assert "30d" in checked(after)
+    with time_machine.travel(start + dt.timedelta(days=1), tick=False):
+        later = form_html()
+        assert f'min="{(tomorrow + dt.timedelta(days=1)).isoformat()}"' in later
