@@ -2,6 +2,24 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from .context import context_of
+from .roles import Capability
+
+# The main menu's sections, by the start of the path; the first that matches is current.
+NAV_SECTIONS = (
+    ("segments", "/audience/segments/"),
+    ("import", "/audience/import"),
+    ("settings", "/settings/"),
+    ("help", "/help/"),
+)
+NAV_EXACT = {"/": "home", "/audience/": "profiles"}
+
+
+def nav_section(path: str) -> str:
+    """Which entry of the main menu the page belongs to ("" for none): the menu marks it
+    with aria-current, and the rendered menu is kept per section (templates/base.html)."""
+    if path in NAV_EXACT:
+        return NAV_EXACT[path]
+    return next((name for name, start in NAV_SECTIONS if path.startswith(start)), "")
 
 
 def current_account(request: HttpRequest) -> dict:
@@ -15,4 +33,6 @@ def current_account(request: HttpRequest) -> dict:
         "actor": actor,
         "current_account": account,
         "other_accounts": [m.account for m in others if m.account_id != account.pk],
+        "nav_section": nav_section(request.path),
+        "can_import": actor is not None and actor.can(Capability.IMPORT_DATA),
     }

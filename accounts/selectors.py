@@ -11,7 +11,10 @@ def memberships_for_request(
 ) -> tuple[Membership | None, list[Membership]]:
     """The membership to act in (the one kept in the session, else the user's first) and all
     of the user's memberships for the account menu: one query per request for both."""
-    memberships = _USER_MEMBERSHIPS(user_id=user.pk)
+    # Loaded with the user when the session signed them in (accounts.backends.UserBackend).
+    memberships = getattr(user, "loaded_memberships", None)
+    if memberships is None:
+        memberships = _USER_MEMBERSHIPS(user_id=user.pk)
     chosen = next((m for m in memberships if m.account_id == account_id), None)
     return chosen or (memberships[0] if memberships else None), memberships
 

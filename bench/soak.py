@@ -132,7 +132,7 @@ def make_people(accounts: int, expiring: int, run_seconds: int) -> list[tuple[in
         Membership.objects.create(user=owner, account=account, role="owner")
         session = SessionStore()
         session[SESSION_KEY] = str(owner.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
         session.create()
         people.append((account.pk, f"{settings.SESSION_COOKIE_NAME}={session.session_key}"))

@@ -3,6 +3,7 @@ in views/profile.py."""
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.views import LoginView
@@ -170,7 +171,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
 def _joined(request: HttpRequest, membership, *, new_user: bool) -> HttpResponse:
     """Sign a new user in, make the account they joined the current one, and welcome them."""
     if new_user:
-        auth_login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        auth_login(request, membership.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     request.session[SESSION_ACCOUNT_KEY] = membership.account_id
     welcome = _("Welcome to %(account)s.") % {"account": membership.account.name}
     messages.success(request, welcome)

@@ -173,6 +173,8 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_AGE = int(SESSION_MAX.total_seconds())
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend, loading the signed-in user with their memberships in one query.
+AUTHENTICATION_BACKENDS = ["accounts.backends.UserBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

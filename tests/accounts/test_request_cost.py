@@ -19,3 +19,22 @@ def test_signed_in_page__memberships_read_once(owner, other_account, client_for)
     assert [a.name for a in response.context["other_accounts"]] == ["Globex"]
     membership_queries = [q for q in queries if '"accounts_membership"' in q["sql"]]
     assert len(membership_queries) == 1
+
+
+def test_signed_in_page__user_and_memberships_in_one_query(owner, other_account, client_for):
+    """The backend loads the signed-in user with their memberships (accounts.backends)."""
+    MembershipFactory(account=other_account, user=owner, role=Role.ANALYST)
+    client = client_for(owner)
+    client.get(reverse("accounts:home"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:home")).status_code == 200
+    reads_of_users = [q["sql"] for q in queries if 'FROM "accounts_user"' in q["sql"]]
+    assert reads_of_users == []
+    assert len([q for q in queries if '"accounts_membership"' in q["sql"]]) == 1
+
+
+def test_a_user_without_memberships_still_signs_in(client, support_staff):
+    """Staff have no membership: the backend reads the user alone."""
+    client.force_login(support_staff)
+    response = client.get(reverse("accounts:home"))
+    assert response.wsgi_request.user == support_staff

@@ -113,3 +113,40 @@ def test_session_hash__unchanged_until_first_use(owner):
     """Sessions made before the generation existed stay valid: generation 0 is Django's hash."""
     assert owner.session_generation == 0
     assert owner.get_session_auth_hash() == AbstractBaseUser._get_session_auth_hash(owner)
+
+
+@pytest.mark.django_db
+def test_sessions_signed_in_through_djangos_backend_stay_signed_in_after_the_migration(owner):
+    """accounts.backends.UserBackend replaced Django's ModelBackend in the settings; the
+    migration points existing sessions (and a sign-in waiting for its code) at it."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    migration = import_module("accounts.migrations.0009_sessions_on_user_backend")
+    old = SessionStore()
+    old[SESSION_KEY] = str(owner.pk)
+    old[BACKEND_SESSION_KEY] = migration.OLD
+    old[HASH_SESSION_KEY] = owner.get_session_auth_hash()
+    old.create()
+    waiting = SessionStore()
+    waiting["mfa_pending"] = {"user_id": owner.pk, "backend": migration.OLD}
+    waiting.create()
+    client = Client()
+    client.cookies["sessionid"] = old.session_key
+    assert client.get(reverse("accounts:home")).status_code == 302, "signed out before"
+
+    old = SessionStore()  # the visit above flushed it; sign it in again the old way
+    old[SESSION_KEY] = str(owner.pk)
+    old[BACKEND_SESSION_KEY] = migration.OLD
+    old[HASH_SESSION_KEY] = owner.get_session_auth_hash()
+    old.create()
+    migration.point_sessions_at(migration.OLD, migration.NEW)(apps, None)
+
+    client.cookies["sessionid"] = old.session_key
+    response = client.get(reverse("accounts:home"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == owner
+    assert SessionStore(waiting.session_key).load()["mfa_pending"]["backend"] == migration.NEW

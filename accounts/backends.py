@@ -1,0 +1,53 @@
+"""Signing in and loading the signed-in user: Django's ModelBackend, with the user and their
+memberships read in one query compiled once per process.
+
+Every signed-in page needs both (the current account, the role, the account menu), and the
+two round trips and two ORM compilations were the largest part of an empty page
+(docs/performance.md). Passwords, `is_active` and the session's hash are checked exactly as
+Django checks them: only `get_user` differs.
+"""
+
+from django.contrib.auth.backends import ModelBackend
+from django.db.models import QuerySet
+
+from .compiled import CompiledQuery
+from .models import Membership, User
+
+# Where sessions signed in before this backend existed point; a migration rewrote them
+# (accounts/migrations/0009_sessions_on_user_backend.py).
+DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+USER_BACKEND = "accounts.backends.UserBackend"
+
+
+def _memberships_with_user(*, user_id: int) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user_id=user_id)
+        .select_related("user", "account")
+        .order_by("account__name", "account_id")
+    )
+
+
+def _user(*, user_id: int) -> QuerySet[User]:
+    return User.objects.filter(pk=user_id)
+
+
+_MEMBERSHIPS_WITH_USER = CompiledQuery(_memberships_with_user, user_id=-730_010)
+_USER = CompiledQuery(_user, user_id=-730_011)
+
+
+class UserBackend(ModelBackend):
+    def get_user(self, user_id: int) -> User | None:
+        memberships = _MEMBERSHIPS_WITH_USER(user_id=user_id)
+        if memberships:
+            user = memberships[0].user
+            for membership in memberships:
+                membership.user = user
+        else:  # staff, or someone whose last membership was removed
+            found = _USER(user_id=user_id)
+            user = found[0] if found else None
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        # Read by accounts.selectors.memberships_for_request for this request only: the
+        # user object lives as long as the request (AuthenticationMiddleware).
+        user.loaded_memberships = memberships
+        return user
