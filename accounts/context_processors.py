@@ -35,4 +35,5 @@ def current_account(request: HttpRequest) -> dict:
         "other_accounts": [m.account for m in others if m.account_id != account.pk],
         "nav_section": nav_section(request.path),
         "can_import": actor is not None and actor.can(Capability.IMPORT_DATA),
+        "can_manage_integrations": actor is not None and actor.can(Capability.MANAGE_INTEGRATIONS),
     }

@@ -70,3 +70,24 @@ def test_instants_in_templates_are_written_by_moment():
         if ad_hoc.search(line)
     ]
     assert found == []
+
+
+def test_kept_fragments_vary_by_language_and_live_in_the_process():
+    """Every `{% cache %}` in the templates is kept in the per-process "fragments" cache
+    (never Redis: nothing to fail, no round trip) and names the language among its keys, so
+    that nobody is served a fragment rendered in another language. What else the fragment
+    shows must be in its key too; each has a test next to its feature."""
+    import re
+
+    tag = re.compile(r"{%\s*cache\s+([^%]*)%}")
+    found = {}
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        for match in tag.finditer(path.read_text()):
+            found[f"{path.relative_to(ROOT)}: {match.group(1).split()[1]}"] = match.group(1)
+    assert found, "the convention has fragments to check"
+    wrong = [
+        where
+        for where, arguments in found.items()
+        if 'using="fragments"' not in arguments or " language " not in f" {arguments} "
+    ]
+    assert wrong == []

@@ -50,3 +50,15 @@ def test_an_analyst_never_gets_an_owners_kept_menu(owner, analyst, client_for):
     html = client_for(analyst).get(reverse("accounts:home")).content.decode()
     assert importing not in html
     assert current_entry(html) == ["/"]
+
+
+def test_the_settings_tabs_show_integrations_only_to_those_who_manage_them(
+    owner, analyst, client_for
+):
+    integrations = reverse("accounts:settings_integrations")
+    security = reverse("remote_access:security")
+    assert integrations in client_for(owner).get(security).content.decode()
+    html = client_for(analyst).get(security).content.decode()
+    assert integrations not in html
+    tabs = html[html.index('class="tabs"') :]
+    assert re.search(rf'href="{security}" aria-current="page"', tabs)
