@@ -56,16 +56,22 @@ class CompiledQuery:
         return f"CompiledQuery({self.build.__module__}.{self.build.__qualname__})"
 
     def __call__(self, **values: Any) -> list[Model]:
+        return run_together(self.bind(**values))[0]
+
+    def bind(self, **values: Any) -> "Bound":
+        """This query with its values, to run with others in one round trip."""
+        return Bound(self, values)
+
+    def _sql_and_params(self, values: dict[str, Any]) -> tuple[str, list]:
         compiled = self._compiled or self._compile()
         params = list(compiled.params)
         for name, positions in compiled.slots.items():
             for position in positions:
                 params[position] = values[name]
-        # This thread's connection: the compiler's is the one of the thread that compiled.
-        connection = connections[compiled.db]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        return compiled.sql, params
+
+    def _objects(self, rows: list, connection) -> list[Model]:
+        compiled = self._compiled
         objects = []
         for row in rows:
             if compiled.converters:
@@ -132,3 +138,36 @@ def reset_compiled_queries() -> None:
     """Forget every compiled query (tests that change the database connection's settings)."""
     for query in REGISTRY:
         query._compiled = None
+
+
+@dataclass(frozen=True)
+class Bound:
+    query: CompiledQuery
+    values: dict[str, Any]
+
+
+def run_together(*bound: Bound) -> list[list[Model]]:
+    """Run compiled queries in one round trip and return each one's objects, in order.
+
+    On PostgreSQL, psycopg's client-side cursor (Django's default) takes several statements
+    separated by semicolons and returns one result set each; elsewhere they run one by one.
+    Always on this thread's connection: the compiler's is the thread's that compiled.
+    """
+    statements = [b.query._sql_and_params(b.values) for b in bound]
+    connection = connections[bound[0].query._compiled.db]
+    results = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(bound) > 1:
+            cursor.execute(
+                ";\n".join(sql for sql, _ in statements),
+                [param for _, params in statements for param in params],
+            )
+            for number, b in enumerate(bound):
+                if number:
+                    cursor.nextset()
+                results.append(b.query._objects(cursor.fetchall(), connection))
+        else:
+            for b, (sql, params) in zip(bound, statements, strict=True):
+                cursor.execute(sql, params)
+                results.append(b.query._objects(cursor.fetchall(), connection))
+    return results

@@ -157,9 +157,11 @@ class HistoryPage:
     newest event id, which every new event changes — events are only ever added, the ones
     written late with an earlier time included — so a cached page is never out of date."""
 
-    def __init__(self, *, account: Account, before: str | None) -> None:
+    def __init__(self, *, account: Account, before: str | None, version: int | None = None) -> None:
         self.account = account
         self.before = before
+        if version is not None:  # read with the tab's other reads (security_tab_reads)
+            self.version = version
 
     @cached_property
     def version(self) -> int:

@@ -1,6 +1,7 @@
 """Reads for remote access. "Live" is decided in exactly one place: `live_condition`."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.db.models import (
@@ -14,7 +15,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from accounts.compiled import CompiledQuery
+from accounts.compiled import CompiledQuery, run_together
 from accounts.models import Account, User
 
 from .events import EVENT_RELATED, describe
@@ -250,3 +251,27 @@ def visits_inside(*, account: Account) -> list[RepresentativeSession]:
     """Support visits going on in the account now (open, on a live grant): the live notice.
     One query."""
     return _VISITS_INSIDE(account_id=account.pk, now=timezone.now())
+
+
+@dataclass(frozen=True)
+class SecurityTabReads:
+    grant: RemoteAccessGrant | None
+    pending: list[AccessRequest]
+    newest_event_id: int
+
+
+def security_tab_reads(*, account: Account) -> SecurityTabReads:
+    """What the Security tab reads besides its history page — the live grant, the pending
+    requests for access, the newest event id (the cached history's key) — in one round trip.
+    """
+    now = timezone.now()
+    grants, pending, newest = run_together(
+        _LIVE_GRANT.bind(account_id=account.pk, now=now),
+        _PENDING.bind(account_id=account.pk, now=now),
+        _NEWEST_EVENT.bind(account_id=account.pk),
+    )
+    return SecurityTabReads(
+        grant=grants[0] if grants else None,
+        pending=pending,
+        newest_event_id=newest[0].pk if newest else 0,
+    )

@@ -34,8 +34,10 @@ from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, account_today, grant_is_long
 from .selectors import (
     EXPORT_CHUNK_SIZE,
+    SecurityTabReads,
     access_requests_pending,
     live_grant,
+    security_tab_reads,
     support_request_for_account,
 )
 from .services import (
@@ -92,7 +94,8 @@ def security(request: HttpRequest) -> HttpResponse:
     account = request.latchkey.account
     if request.method == "POST" and account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
-    grant = live_grant(account=account)
+    reads = security_tab_reads(account=account)
+    grant = reads.grant
     form = GrantPeriodForm(
         posted(request), account=account, now=timezone.now(), current_grant=grant
     )
@@ -104,7 +107,7 @@ def security(request: HttpRequest) -> HttpResponse:
         else:
             say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
         return redirect(_security_url())
-    return _security_page(request, grant=grant, form=form)
+    return _security_page(request, grant=grant, form=form, reads=reads)
 
 
 def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | None) -> str:
@@ -128,13 +131,16 @@ def _pending_requests(
     *,
     grant: RemoteAccessGrant | None,
     bound: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
+    pending: list[AccessRequest] | None = None,
 ) -> list[dict]:
     """Each pending request with its sentence and its Approve and Deny forms (`bound` in
     place of the fresh one when what the person chose came back with an error)."""
     account, now = request.latchkey.account, timezone.now()
     bound_to = getattr(bound, "access_request", None)
     rows = []
-    for access_request in access_requests_pending(account=account):
+    if pending is None:
+        pending = access_requests_pending(account=account)
+    for access_request in pending:
         mine = bound_to is not None and bound_to.pk == access_request.pk
         approve = bound if mine and isinstance(bound, ApproveAccessRequestForm) else None
         deny = bound if mine and isinstance(bound, DenyAccessRequestForm) else None
@@ -161,16 +167,20 @@ def _security_page(
     grant: RemoteAccessGrant | None,
     form: GrantPeriodForm | None = None,
     bound_request_form: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
+    reads: SecurityTabReads | None = None,
 ) -> HttpResponse:
     """The tab; `form` is the grant form (a fresh one when None), `bound_request_form` an
-    Approve or Deny form sent back with an error."""
+    Approve or Deny form sent back with an error; `reads` what the tab already read with
+    its grant (else each is read on its own)."""
     actor = request.latchkey.actor
     account = request.latchkey.account
     if form is None:
         form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
-        "access_requests": _pending_requests(request, grant=grant, bound=bound_request_form),
+        "access_requests": _pending_requests(
+            request, grant=grant, bound=bound_request_form, pending=reads and reads.pending
+        ),
         "active_tab": "security",
         "grant": grant,
         "form": form,
@@ -181,7 +191,11 @@ def _security_page(
         "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
         "preview_words": timefmt.preview_words(),
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
-        "history": HistoryPage(account=account, before=request.GET.get("before")),
+        "history": HistoryPage(
+            account=account,
+            before=request.GET.get("before"),
+            version=reads and reads.newest_event_id,
+        ),
         # The day the grant form's custom-date bounds start from (its cache key).
         "form_day": account_today(account=account, now=timezone.now()),
     }

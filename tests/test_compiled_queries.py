@@ -26,6 +26,22 @@ from tests.remote_access.factories import (
 pytestmark = pytest.mark.django_db
 
 
+def _import_every_module() -> None:
+    """A compiled query registers itself when its module is imported: import them all, so
+    that one in a module nothing has imported yet is still found."""
+    import importlib
+    import pkgutil
+
+    for app in ("accounts", "audience", "health", "outbox", "remote_access"):
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if ".migrations" not in module.name and ".management" not in module.name:
+                importlib.import_module(module.name)
+
+
+_import_every_module()
+
+
 @pytest.fixture
 def world():
     """Two accounts for one person, one with a visit going on, one with a visit whose grant
@@ -168,3 +184,21 @@ def test_a_placeholder_missing_from_the_sql_is_refused():
     REGISTRY.remove(query)
     with pytest.raises(ValueError, match="not in the SQL"):
         query(pk=3)
+
+
+def test_queries_run_together_in_one_round_trip_return_what_each_returns_alone(world):
+    from accounts.compiled import run_together
+
+    by_name = {name_of(query): query for query in REGISTRY}
+    acme = world["accounts"][0]
+    bound = [
+        by_name["remote_access.selectors._live_grant"].bind(account_id=acme.pk, now=world["now"]),
+        by_name["remote_access.selectors._pending"].bind(account_id=acme.pk, now=world["now"]),
+        by_name["remote_access.selectors._newest_event"].bind(account_id=acme.pk),
+    ]
+    alone = [[facts(obj) for obj in b.query(**b.values)] for b in bound]
+    with CaptureQueriesContext(connection) as queries:
+        together = run_together(*bound)
+    assert [[facts(obj) for obj in objects] for objects in together] == alone
+    assert all(alone), "each query finds something"
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
