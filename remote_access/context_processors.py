@@ -21,8 +21,14 @@ def own_open_visit(request: HttpRequest) -> dict:
 def support_inside(request: HttpRequest) -> dict:
     """The visits going on in the member's account, for the live notice on every merchant
     page (remote_access/_visit_notice.html); one query, only when a page shows it."""
-    context = context_of(request)
-    if context.actor is None or context.actor.is_representative or context.account is None:
+    if not shows_live_notice(request):
         return {}
-    account = context.account
+    account = context_of(request).account
     return {"support_inside": SimpleLazyObject(lambda: visits_inside(account=account))}
+
+
+def shows_live_notice(request: HttpRequest) -> bool:
+    """Members see the live notice; representatives (who are the visit) and people outside
+    an account do not."""
+    context = context_of(request)
+    return not (context.actor is None or context.actor.is_representative or context.account is None)

@@ -258,20 +258,23 @@ class SecurityTabReads:
     grant: RemoteAccessGrant | None
     pending: list[AccessRequest]
     newest_event_id: int
+    visits_inside: list[RepresentativeSession]  # the live notice's
 
 
 def security_tab_reads(*, account: Account) -> SecurityTabReads:
     """What the Security tab reads besides its history page — the live grant, the pending
-    requests for access, the newest event id (the cached history's key) — in one round trip.
-    """
+    requests for access, the newest event id (the cached history's key), the live notice's
+    visits — in one round trip."""
     now = timezone.now()
-    grants, pending, newest = run_together(
+    grants, pending, newest, inside = run_together(
         _LIVE_GRANT.bind(account_id=account.pk, now=now),
         _PENDING.bind(account_id=account.pk, now=now),
         _NEWEST_EVENT.bind(account_id=account.pk),
+        _VISITS_INSIDE.bind(account_id=account.pk, now=now),
     )
     return SecurityTabReads(
         grant=grants[0] if grants else None,
         pending=pending,
         newest_event_id=newest[0].pk if newest else 0,
+        visits_inside=inside,
     )

@@ -104,3 +104,25 @@ def test_the_grant_form_follows_the_live_grant_and_the_day(owner, client_for, ac
     with time_machine.travel(start + dt.timedelta(days=1), tick=False):
         later = form_html()
         assert f'min="{(tomorrow + dt.timedelta(days=1)).isoformat()}"' in later
+
+
+def test_the_tab_reads_grant_requests_history_key_and_live_notice_in_one_round_trip(
+    owner_client, account, owner
+):
+    from tests.remote_access.factories import (
+        AccessRequestFactory,
+        GrantFactory,
+        RepresentativeSessionFactory,
+    )
+
+    grant = GrantFactory(account=account, granted_by=owner)
+    RepresentativeSessionFactory(account=account, grant=grant, ticket_reference="T-4242")
+    AccessRequestFactory(account=account)
+    history_html(owner_client)
+    with CaptureQueriesContext(connection) as queries:
+        html = owner_client.get(SECURITY).content.decode()
+    assert "ticket T-4242" in html, "the live notice"
+    reads = [q["sql"] for q in queries if 'FROM "remote_access_' in q["sql"]]
+    assert len(reads) == 1, reads
+    for table in ("remoteaccessgrant", "accessrequest", "accessevent", "representativesession"):
+        assert f"remote_access_{table}" in reads[0]
