@@ -109,8 +109,20 @@ TEMPLATES = [
     },
 ]
 
+
 # Embedded default: SQLite under var/. DATABASE_URL=postgres://... switches to psycopg 3.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+def database(url: str) -> dict:
+    """The database at `url`; PostgreSQL through Django's backend with a health check that
+    sends no query (config/postgresql/base.py)."""
+    config = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        config["ENGINE"] = "config.postgresql"
+    return config
+
+
+DATABASES = {
+    "default": database(env("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -11,9 +11,9 @@ import os
 os.environ.setdefault("SECRET_KEY", "django-insecure-tests-only")
 
 from .base import *  # noqa: E402,F403
-from .base import CACHES, env, redis_broker_transport_options  # noqa: E402
+from .base import CACHES, database, redis_broker_transport_options  # noqa: E402
 
-DATABASES = {"default": env.db_url_config(os.environ.get("DATABASE_URL") or "sqlite://:memory:")}
+DATABASES = {"default": database(os.environ.get("DATABASE_URL") or "sqlite://:memory:")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 REDIS_URL = os.environ.get("REDIS_URL", "")
 
