@@ -8,9 +8,10 @@ Django checks them: only `get_user` differs.
 """
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.utils import timezone
 
-from .compiled import CompiledQuery
+from .compiled import CompiledQuery, run_together
 from .models import Membership, User
 
 # Where sessions signed in before this backend existed point; a migration rewrote them
@@ -34,10 +35,30 @@ def _user(*, user_id: int) -> QuerySet[User]:
 _MEMBERSHIPS_WITH_USER = CompiledQuery(_memberships_with_user, user_id=-730_010)
 _USER = CompiledQuery(_user, user_id=-730_011)
 
+# Other apps' reads about the signed-in user, run in the same round trip as the user and
+# their memberships; an app adds its own in AppConfig.ready() (remote_access: the visits
+# going on in the user's accounts, for the live notice). Each query takes `user_id` and
+# `now`; its objects land on `user.read_with_user[name]` for this request.
+_READ_WITH_USER: dict[str, CompiledQuery] = {}
+
+
+def read_with_user(name: str, query: CompiledQuery) -> None:
+    _READ_WITH_USER[name] = query
+
+
+def read_with_user_results(user) -> dict[str, list[Model]]:
+    """What was read with the signed-in user ({} for a user loaded otherwise)."""
+    return getattr(user, "read_with_user", {})
+
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:
-        memberships = _MEMBERSHIPS_WITH_USER(user_id=user_id)
+        now = timezone.now()
+        names = list(_READ_WITH_USER)
+        memberships, *others = run_together(
+            _MEMBERSHIPS_WITH_USER.bind(user_id=user_id),
+            *(_READ_WITH_USER[name].bind(user_id=user_id, now=now) for name in names),
+        )
         if memberships:
             user = memberships[0].user
             for membership in memberships:
@@ -50,4 +71,5 @@ class UserBackend(ModelBackend):
         # Read by accounts.selectors.memberships_for_request for this request only: the
         # user object lives as long as the request (AuthenticationMiddleware).
         user.loaded_memberships = memberships
+        user.read_with_user = dict(zip(names, others, strict=True))
         return user

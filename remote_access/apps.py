@@ -6,10 +6,14 @@ class RemoteAccessConfig(AppConfig):
     verbose_name = "Remote access"
 
     def ready(self) -> None:
+        from accounts.backends import read_with_user
         from outbox.renderers import renderer_register
 
         from . import receivers  # noqa: F401 - connects the signal receivers
         from .mail import expiry_notices_render, expiry_warnings_render, mail_kind
+        from .selectors import VISITS_INSIDE_ACCOUNTS_OF
 
         renderer_register(kind=mail_kind("expired"), render=expiry_notices_render)
         renderer_register(kind=mail_kind("expiring"), render=expiry_warnings_render)
+        # The live notice's visits come in the same round trip as the signed-in user.
+        read_with_user("visits_inside", VISITS_INSIDE_ACCOUNTS_OF)

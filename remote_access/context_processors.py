@@ -2,6 +2,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
+from accounts.backends import read_with_user_results
 from accounts.context import context_of
 
 from .selectors import open_visit_for, visits_inside
@@ -20,15 +21,14 @@ def own_open_visit(request: HttpRequest) -> dict:
 
 def support_inside(request: HttpRequest) -> dict:
     """The visits going on in the member's account, for the live notice on every merchant
-    page (remote_access/_visit_notice.html); one query, only when a page shows it."""
-    if not shows_live_notice(request):
-        return {}
-    account = context_of(request).account
-    return {"support_inside": SimpleLazyObject(lambda: visits_inside(account=account))}
-
-
-def shows_live_notice(request: HttpRequest) -> bool:
-    """Members see the live notice; representatives (who are the visit) and people outside
-    an account do not."""
+    page (remote_access/_visit_notice.html): read with the signed-in user (no query of its
+    own), else one query when a page shows it."""
     context = context_of(request)
-    return not (context.actor is None or context.actor.is_representative or context.account is None)
+    if context.actor is None or context.actor.is_representative or context.account is None:
+        return {}
+    account, read = context.account, read_with_user_results(request.user)
+    return {
+        "support_inside": SimpleLazyObject(
+            lambda: visits_inside(account=account, read_with_user=read)
+        )
+    }

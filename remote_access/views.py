@@ -20,7 +20,6 @@ from accounts.selectors import owners_and_admins
 from accounts.sudo import sudo_required
 
 from . import timefmt
-from .context_processors import shows_live_notice
 from .forms import (
     ApproveAccessRequestForm,
     ContactSupportForm,
@@ -200,8 +199,6 @@ def _security_page(
         # The day the grant form's custom-date bounds start from (its cache key).
         "form_day": account_today(account=account, now=timezone.now()),
     }
-    if reads is not None and shows_live_notice(request):
-        context["support_inside"] = reads.visits_inside  # read with the rest, not again
     errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)
 

@@ -102,6 +102,10 @@ def samples(world) -> dict[str, list[dict]]:
         "remote_access.selectors._newest_event": [
             {"account_id": account.pk} for account in world["accounts"]
         ],
+        "remote_access.selectors._visits_inside_accounts_of": [
+            {"user_id": world["person"].pk, "now": now},
+            {"user_id": -1, "now": now},
+        ],
         "remote_access.selectors._visits_inside": [
             {"account_id": account.pk, "now": now} for account in world["accounts"]
         ],

@@ -106,7 +106,7 @@ def test_the_grant_form_follows_the_live_grant_and_the_day(owner, client_for, ac
         assert f'min="{(tomorrow + dt.timedelta(days=1)).isoformat()}"' in later
 
 
-def test_the_tab_reads_grant_requests_history_key_and_live_notice_in_one_round_trip(
+def test_the_tab_reads_grant_requests_and_history_key_in_one_round_trip(
     owner_client, account, owner
 ):
     from tests.remote_access.factories import (
@@ -123,6 +123,35 @@ def test_the_tab_reads_grant_requests_history_key_and_live_notice_in_one_round_t
         html = owner_client.get(SECURITY).content.decode()
     assert "ticket T-4242" in html, "the live notice"
     reads = [q["sql"] for q in queries if 'FROM "remote_access_' in q["sql"]]
-    assert len(reads) == 1, reads
-    for table in ("remoteaccessgrant", "accessrequest", "accessevent", "representativesession"):
-        assert f"remote_access_{table}" in reads[0]
+    assert len(reads) == 2, reads  # with the signed-in user; the tab's own
+    with_user, tab = reads
+    assert '"accounts_membership"' in with_user
+    assert "remote_access_representativesession" in with_user
+    for table in ("remoteaccessgrant", "accessrequest", "accessevent"):
+        assert f'FROM "remote_access_{table}"' in tab
+
+
+def test_the_live_notice_comes_with_the_signed_in_user_in_one_round_trip(
+    owner, client_for, account, other_account
+):
+    """accounts.backends reads the visits going on in the user's accounts in the same round
+    trip as the user and memberships; each account's pages show only their own."""
+    from accounts.roles import Role
+    from tests.accounts.factories import MembershipFactory
+    from tests.remote_access.factories import GrantFactory, RepresentativeSessionFactory
+
+    MembershipFactory(user=owner, account=other_account, role=Role.OWNER)
+    grant = GrantFactory(account=account, granted_by=owner)
+    RepresentativeSessionFactory(account=account, grant=grant, ticket_reference="T-1111")
+    elsewhere = GrantFactory(account=other_account, granted_by=owner)
+    RepresentativeSessionFactory(account=other_account, grant=elsewhere, ticket_reference="T-2222")
+    client = client_for(owner)
+    home = reverse("accounts:home")
+    client.get(home)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(home).content.decode()
+    assert "ticket T-1111" in html
+    assert "ticket T-2222" not in html
+    visits = [q["sql"] for q in queries if 'FROM "remote_access_representativesession"' in q["sql"]]
+    assert len(visits) == 1
+    assert '"accounts_membership"' in visits[0], "the same statement batch as the memberships"
