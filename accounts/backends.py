@@ -1,8 +1,9 @@
-"""Signing in and loading the signed-in user: Django's ModelBackend, with the user and their
-memberships read in one query compiled once per process.
+"""Signing in and loading the signed-in user: Django's ModelBackend, with the user, their
+memberships and what other apps read about them (the live notice's visits) fetched in one
+round trip, by queries compiled once per process.
 
-Every signed-in page needs both (the current account, the role, the account menu), and the
-two round trips and two ORM compilations were the largest part of an empty page
+Every signed-in page needs them (the current account, the role, the account menu, the
+notice), and their round trips and ORM compilations were the largest part of an empty page
 (docs/performance.md). Passwords, `is_active` and the session's hash are checked exactly as
 Django checks them: only `get_user` differs.
 """
@@ -12,27 +13,14 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from .compiled import CompiledQuery, run_together
-from .models import Membership, User
-
-# Where sessions signed in before this backend existed point; a migration rewrote them
-# (accounts/migrations/0009_sessions_on_user_backend.py).
-DJANGO_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-USER_BACKEND = "accounts.backends.UserBackend"
-
-
-def _memberships_with_user(*, user_id: int) -> QuerySet[Membership]:
-    return (
-        Membership.objects.filter(user_id=user_id)
-        .select_related("user", "account")
-        .order_by("account__name", "account_id")
-    )
+from .models import User
+from .selectors import USER_MEMBERSHIPS
 
 
 def _user(*, user_id: int) -> QuerySet[User]:
     return User.objects.filter(pk=user_id)
 
 
-_MEMBERSHIPS_WITH_USER = CompiledQuery(_memberships_with_user, user_id=-730_010)
 _USER = CompiledQuery(_user, user_id=-730_011)
 
 # Other apps' reads about the signed-in user, run in the same round trip as the user and
@@ -55,21 +43,18 @@ class UserBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:
         now = timezone.now()
         names = list(_READ_WITH_USER)
-        memberships, *others = run_together(
-            _MEMBERSHIPS_WITH_USER.bind(user_id=user_id),
+        found, memberships, *others = run_together(
+            _USER.bind(user_id=user_id),
+            USER_MEMBERSHIPS.bind(user_id=user_id),
             *(_READ_WITH_USER[name].bind(user_id=user_id, now=now) for name in names),
         )
-        if memberships:
-            user = memberships[0].user
-            for membership in memberships:
-                membership.user = user
-        else:  # staff, or someone whose last membership was removed
-            found = _USER(user_id=user_id)
-            user = found[0] if found else None
+        user = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):
             return None
-        # Read by accounts.selectors.memberships_for_request for this request only: the
-        # user object lives as long as the request (AuthenticationMiddleware).
+        for membership in memberships:
+            membership.user = user
+        # Read by accounts.selectors.memberships_for_request and the apps that asked, for
+        # this request only: the user object lives as long as the request.
         user.loaded_memberships = memberships
         user.read_with_user = dict(zip(names, others, strict=True))
         return user

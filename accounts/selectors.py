@@ -14,7 +14,7 @@ def memberships_for_request(
     # Loaded with the user when the session signed them in (accounts.backends.UserBackend).
     memberships = getattr(user, "loaded_memberships", None)
     if memberships is None:
-        memberships = _USER_MEMBERSHIPS(user_id=user.pk)
+        memberships = USER_MEMBERSHIPS(user_id=user.pk)
     chosen = next((m for m in memberships if m.account_id == account_id), None)
     return chosen or (memberships[0] if memberships else None), memberships
 
@@ -32,7 +32,7 @@ def _memberships_of(*, user_id: int) -> QuerySet[Membership]:
 
 
 # Every signed-in request reads these: compiled once per process (accounts/compiled.py).
-_USER_MEMBERSHIPS = CompiledQuery(_memberships_of, user_id=-730_001)
+USER_MEMBERSHIPS = CompiledQuery(_memberships_of, user_id=-730_001)
 
 
 def account_members(*, account: Account) -> QuerySet[Membership]:

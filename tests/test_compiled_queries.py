@@ -81,10 +81,6 @@ def samples(world) -> dict[str, list[dict]]:
     """For each compiled query (by its build function), the values to call it with."""
     now = world["now"]
     return {
-        "accounts.backends._memberships_with_user": [
-            {"user_id": world["person"].pk},
-            {"user_id": -1},
-        ],
         "accounts.backends._user": [{"user_id": world["person"].pk}, {"user_id": -1}],
         "accounts.selectors._memberships_of": [
             {"user_id": world["person"].pk},
