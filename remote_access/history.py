@@ -3,17 +3,26 @@ one record shape for the CSV export and the API."""
 
 import base64
 import datetime as dt
+import json
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from django.db.models import Q
 
+from accounts.csv_export import csv_fields, csv_line
 from accounts.models import Account
 
-from .events import ticket_label, visitor
+from .events import EventFacts, GrantTerms, one_language, sentence, ticket_label, visitor
 from .models import HISTORY_ITEM, AccessEvent, RepresentativeSession
-from .selectors import access_history_rows, account_events, with_sentences
+from .selectors import (
+    EXPORT_VALUES,
+    access_history_export_chunks,
+    account_events,
+    grant_terms,
+    with_sentences,
+)
 
 CSV_COLUMNS = [
     "time",
@@ -56,14 +65,100 @@ def event_record_fields(event: AccessEvent, *, account: Account) -> dict:
     }
 
 
-def csv_cells(fields: dict) -> list:
-    return ["" if fields[column] is None else fields[column] for column in CSV_COLUMNS]
+GRANT_ID = EXPORT_VALUES.index("grant_id")
 
 
-def access_history_csv_rows(*, account: Account) -> Iterator[list]:
-    yield CSV_COLUMNS
-    for event in access_history_rows(account=account):
-        yield csv_cells(event_record_fields(event, account=account))
+def _csv_line(
+    values: tuple,
+    *,
+    grants: dict[int, GrantTerms | None],
+    zone: zoneinfo.ZoneInfo,
+    zone_name: str,
+) -> str:
+    """One exported event from its plain values (selectors.EXPORT_VALUES): the cells of
+    `event_record_fields`, the sentence rendered by the pages' wording (events.sentence).
+
+    What people typed or sent — names and emails, tickets, labels and reasons in the
+    sentence, a request's method and path — goes through csv_fields (one line, formulas
+    defused, quoted); the other cells the site wrote from its own choices (time, zone,
+    kind, role, team, ids, IP address, status): no control character, comma, quote nor
+    formula can be in them.
+    """
+    (
+        _pk,
+        kind,
+        created_s,
+        full_name,
+        email,
+        role,
+        team,
+        visit_id,
+        ticket,
+        ip,
+        grant_id,
+        payload_text,
+        method,
+        path,
+        result,
+        object_id,
+        object_label,
+    ) = values
+    summary = sentence(
+        EventFacts(
+            kind,
+            full_name,
+            email,
+            team,
+            ticket,
+            None if grant_id is None else grants[grant_id],
+            zone,
+            {} if payload_text == "{}" else json.loads(payload_text),
+            method,
+            path,
+            result,
+            object_id,
+            object_label,
+        )
+    )
+    by = "" if email is None else f"{full_name} <{email}>"
+    summary, by, ticket, method, path = csv_fields(summary, by, ticket or "", method, path)
+    return csv_line(
+        (
+            dt.datetime.fromtimestamp(created_s, zone).isoformat(),
+            zone_name,
+            kind,
+            summary,
+            by,
+            role,
+            team,
+            "" if visit_id is None else str(visit_id),
+            ticket,
+            ip or "",
+            method,
+            path,
+            "" if result is None else str(result),
+        )
+    )
+
+
+def access_history_csv(*, account: Account) -> Iterator[str]:
+    """The account's access history as CSV text: the header, then every event, the last
+    written first, in parts of EXPORT_CHUNK_SIZE rows (one write to the socket each)."""
+    yield csv_line(CSV_COLUMNS)
+    zone, zone_name = account.tzinfo, account.timezone
+    grants: dict[int, GrantTerms | None] = {}
+    for chunk in access_history_export_chunks(account=account):
+        named = {values[GRANT_ID] for values in chunk} - grants.keys() - {None}
+        if named:
+            terms = grant_terms(ids=named)
+            # A grant that is not there reads as none, as on the page (no constraint holds
+            # the reference; grants are never deleted).
+            grants.update((pk, GrantTerms(*terms[pk]) if pk in terms else None) for pk in named)
+        with one_language():
+            lines = [
+                _csv_line(values, grants=grants, zone=zone, zone_name=zone_name) for values in chunk
+            ]
+        yield "".join(lines)
 
 
 # --- the Security tab: the history read as visits -----------------------------------------
