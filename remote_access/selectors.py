@@ -126,9 +126,10 @@ def access_history_export_chunks(*, account: Account) -> Iterator[list[tuple]]:
     Keyset queries on the (account, -id) index, each one short range scan whatever the
     depth, EXPORT_ROWS_PER_QUERY rows each, streamed: PostgreSQL computes and sends the next
     rows while these are rendered (on another core), which a query per chunk, waited for
-    in turn, did not allow (bench/export.py). A query never outlives the download of its
-    rows, so a slow client holds no snapshot for long; a server-side cursor outside a
-    transaction would have been declared WITH HOLD, every row computed up front.
+    in turn, did not allow (bench/export.py). A query lasts as long as its own rows take
+    to download, so a slow client holds a snapshot for that long, never for the whole
+    file; a server-side cursor outside a transaction would be declared WITH HOLD, every
+    row computed up front.
     """
     events = (
         AccessEvent.objects.filter(account=account)

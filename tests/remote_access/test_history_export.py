@@ -8,12 +8,14 @@ and one set of cells, with the awkward values people type included.
 import csv
 import datetime as dt
 import io
+import zoneinfo
 
+import pytest
 from django.urls import reverse
 
 from accounts.csv_export import csv_cell
 from remote_access.events import EVENT_RELATED, describe
-from remote_access.history import CSV_COLUMNS, event_record_fields
+from remote_access.history import CSV_COLUMNS, LocalTimes, event_record_fields
 from remote_access.models import AccessEvent, Duration, RemoteAccessGrant, Scope
 from remote_access.selectors import with_sentences
 from tests.accounts.factories import StaffUserFactory, UserFactory
@@ -186,3 +188,18 @@ def test_export__what_people_typed_is_one_line_and_no_formula(owner_client, acco
     assert not any(set(cell) & set("\r\n\t\u202e") for cell in cells)
     assert "'=1+1" in {row[CSV_COLUMNS.index("ticket")] for row in rows}
     assert 'Sam "Sammy" Support, Jr <sam@latchkey.test>' in {row[4] for row in rows}
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "Africa/Monrovia", "UTC"]
+)
+def test_local_times__as_isoformat_writes_them(zone):
+    """Across summer-time changes, half-hour and odd-second offsets (Monrovia until 1972)."""
+    tz = zoneinfo.ZoneInfo(zone)
+    local_time = LocalTimes(tz)
+    starts = [-2_700_000_000, -1_000_000_000, 63_000_000, 1_762_000_000, 1_774_000_000]
+    for start in starts:
+        for seconds in range(start, start + 400 * 86_400, 9_973):
+            for moment in (seconds, seconds + 1, seconds + 59, seconds + 3_600):
+                expected = dt.datetime.fromtimestamp(moment, tz).isoformat()
+                assert local_time(moment) == expected, (zone, moment)
