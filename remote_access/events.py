@@ -83,7 +83,8 @@ class EventFacts(NamedTuple):
     # The ticket of the event's visit; None when the event belongs to no visit.
     ticket: str | None
     grant: GrantTerms | None
-    zone: zoneinfo.ZoneInfo
+    # The account's zone, which the grant's end is written in (None without a grant).
+    zone: zoneinfo.ZoneInfo | None
     payload: dict
     method: str
     path: str
@@ -106,7 +107,8 @@ def event_facts(event: AccessEvent) -> EventFacts:
             if grant
             else None
         ),
-        zone=event.account.tzinfo,
+        # Read only with a grant, as before: an event without one needs no account.
+        zone=event.account.tzinfo if grant else None,
         payload=event.payload,
         method=event.method,
         path=event.path,
