@@ -2,16 +2,23 @@
 
 Rows hold facts only (DESIGN §4, STYLE 16), so whoever wrote a row — a service, the visit
 middleware or the expiry sweep's SQL — the merchant reads the same sentence, in their
-language. Callers fetch events with `EVENT_RELATED` so that rendering costs no query.
+language. Sentences are rendered from `EventFacts`, plain values: the pages build them from
+model instances fetched with `EVENT_RELATED` (`describe`), the CSV export from the plain
+rows it streams (remote_access.history), so both say the same thing from one wording.
 """
 
 import datetime as dt
-from collections.abc import Callable
+import zoneinfo
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils import formats
 from django.utils.translation import get_language, gettext
 
+from accounts.models import short_name
 from accounts.roles import Capability
 from accounts.timefmt import DAY_FORMAT
 
@@ -25,10 +32,27 @@ def _translated(language: str | None, message: str) -> str:
     return gettext(message)
 
 
+# The language fixed by `one_language` for the sentences rendered inside it; None outside.
+_fixed_language: ContextVar[str | None] = ContextVar("sentence_language", default=None)
+
+
 def _(message: str) -> str:
     """gettext, remembered per language: an export renders a million sentences from a few
     dozen messages, and a lookup each time was a third of its cost."""
-    return _translated(get_language(), message)
+    language = _fixed_language.get()
+    return _translated(get_language() if language is None else language, message)
+
+
+@contextmanager
+def one_language() -> Iterator[None]:
+    """Within, sentences are rendered in the language active on entry without asking Django
+    for it at each message: asking (a context-local read) cost an export of a million
+    sentences several seconds. Hold it around plain work only, never around a `yield`."""
+    token = _fixed_language.set(get_language())
+    try:
+        yield
+    finally:
+        _fixed_language.reset(token)
 
 
 Kind = AccessEvent.Kind
@@ -38,31 +62,91 @@ EndReason = RepresentativeSession.EndReason
 EVENT_RELATED = ("account", "actor", "grant", "session")
 
 
-def _name(event: AccessEvent) -> str:
-    if event.actor is None:
+class GrantTerms(NamedTuple):
+    """What a sentence says of an event's grant (the names of RemoteAccessGrant's fields,
+    so that remote_access.timefmt reads either)."""
+
+    duration: str
+    expires_at: dt.datetime
+    scope: str
+    support_request_id: int | None
+
+
+class EventFacts(NamedTuple):
+    """Everything an event's sentence is rendered from, as plain values."""
+
+    kind: str
+    # The actor's full name and email; both None when the event has no actor.
+    actor_name: str | None
+    actor_email: str | None
+    actor_team: str
+    # The ticket of the event's visit; None when the event belongs to no visit.
+    ticket: str | None
+    grant: GrantTerms | None
+    # The account's zone, which the grant's end is written in (None without a grant).
+    zone: zoneinfo.ZoneInfo | None
+    payload: dict
+    method: str
+    path: str
+    result: int | None
+    object_id: str
+    object_label: str
+
+
+def event_facts(event: AccessEvent) -> EventFacts:
+    """The facts of an event fetched with `EVENT_RELATED` (no query)."""
+    actor, grant, visit = event.actor, event.grant, event.session
+    return EventFacts(
+        kind=event.kind,
+        actor_name=actor.full_name if actor else None,
+        actor_email=actor.email if actor else None,
+        actor_team=event.actor_team,
+        ticket=visit.ticket_reference if visit else None,
+        grant=(
+            GrantTerms(grant.duration, grant.expires_at, grant.scope, grant.support_request_id)
+            if grant
+            else None
+        ),
+        # Read only with a grant, as before: an event without one needs no account.
+        zone=event.account.tzinfo if grant else None,
+        payload=event.payload,
+        method=event.method,
+        path=event.path,
+        result=event.result,
+        object_id=event.object_id,
+        object_label=event.object_label,
+    )
+
+
+def _name(event: EventFacts) -> str:
+    if event.actor_email is None:
         return _("Someone")
-    return event.actor.full_name or event.actor.email
+    return event.actor_name or event.actor_email
 
 
-def _short_name(event: AccessEvent) -> str:
-    if event.actor is None:
+def _short_name(event: EventFacts) -> str:
+    if event.actor_email is None:
         return _("Someone from support")
-    return event.actor.get_short_name()
+    return short_name(event.actor_name or "", event.actor_email)
 
 
-def visitor(event: AccessEvent) -> str:
-    """ "Sam from Support": how the history names a representative."""
+def _visitor(event: EventFacts) -> str:
     team = Team(event.actor_team).label if event.actor_team in Team.values else _("support")
     return _("%(name)s from %(team)s") % {"name": _short_name(event), "team": team}
 
 
-def period_phrase(event: AccessEvent) -> str:
+def visitor(event: AccessEvent) -> str:
+    """ "Sam from Support": how the history names a representative."""
+    return _visitor(event_facts(event))
+
+
+def period_phrase(event: EventFacts) -> str:
     """How long the event's grant lasts, in the words of the Security tab, the mails and the
     banner (remote_access.timefmt), and its scope when it is view only."""
     grant = event.grant
     if grant is None:
         return ""
-    until = grant_end_phrase(grant, event.account.tzinfo)
+    until = grant_end_phrase(grant, event.zone)
     if grant.duration in (Duration.CUSTOM, Duration.UNTIL_RESOLVED):
         text = until
     else:
@@ -86,7 +170,7 @@ def _label(choices, value: str) -> str:
     return str(choices(value).label) if value in choices.values else value
 
 
-def action_words(event: AccessEvent) -> str:
+def action_words(event: EventFacts) -> str:
     """What a representative's request did, in plain words: the view's own description, else
     the method and address."""
     words = event.payload.get("action")
@@ -95,15 +179,15 @@ def action_words(event: AccessEvent) -> str:
     return _("submitted %(method)s %(path)s") % {"method": event.method, "path": event.path}
 
 
-def page_words(event: AccessEvent) -> str:
+def page_words(event: EventFacts) -> str:
     return event.object_label or event.path
 
 
-def refusal_words(event: AccessEvent) -> str:
+def refusal_words(event: EventFacts) -> str:
     return _label(Capability, event.payload.get("capability", ""))
 
 
-def _granted(event: AccessEvent) -> str:
+def _granted(event: EventFacts) -> str:
     text = _("%(name)s granted access %(period)s") % {
         "name": _name(event),
         "period": period_phrase(event),
@@ -117,44 +201,44 @@ def _granted(event: AccessEvent) -> str:
     return text
 
 
-def _replaced(event: AccessEvent) -> str:
+def _replaced(event: EventFacts) -> str:
     return _("%(name)s changed access: now %(period)s") % {
         "name": _name(event),
         "period": period_phrase(event),
     }
 
 
-def _removed(event: AccessEvent) -> str:
+def _removed(event: EventFacts) -> str:
     return _("%(name)s removed access") % {"name": _name(event)}
 
 
-def _expired(event: AccessEvent) -> str:
+def _expired(event: EventFacts) -> str:
     return _("Access expired")
 
 
-def _visit_started(event: AccessEvent) -> str:
-    ticket = event.session.ticket_reference if event.session else ""
+def _visit_started(event: EventFacts) -> str:
+    ticket = event.ticket or ""
     return _("%(visitor)s entered the account — ticket %(ticket)s") % {
-        "visitor": visitor(event),
+        "visitor": _visitor(event),
         "ticket": ticket_label(ticket),
     }
 
 
-def _visit_ended(event: AccessEvent) -> str:
+def _visit_ended(event: EventFacts) -> str:
     reason = event.payload.get("reason", EndReason.EXIT)
     if reason == EndReason.EXIT:
-        return _("%(visitor)s left the account") % {"visitor": visitor(event)}
+        return _("%(visitor)s left the account") % {"visitor": _visitor(event)}
     return _("%(visitor)s's visit ended: %(reason)s") % {
-        "visitor": visitor(event),
+        "visitor": _visitor(event),
         "reason": _label(EndReason, reason),
     }
 
 
-def _page_viewed(event: AccessEvent) -> str:
+def _page_viewed(event: EventFacts) -> str:
     return _("%(name)s opened %(page)s") % {"name": _short_name(event), "page": page_words(event)}
 
 
-def _action_performed(event: AccessEvent) -> str:
+def _action_performed(event: EventFacts) -> str:
     if event.result is not None and event.result >= 400:
         return _("%(name)s sent %(method)s %(path)s — nothing was changed") % {
             "name": _short_name(event),
@@ -164,29 +248,29 @@ def _action_performed(event: AccessEvent) -> str:
     return _("%(name)s %(action)s") % {"name": _short_name(event), "action": action_words(event)}
 
 
-def _action_blocked(event: AccessEvent) -> str:
+def _action_blocked(event: EventFacts) -> str:
     return _("%(name)s tried to %(action)s — refused") % {
         "name": _short_name(event),
         "action": refusal_words(event),
     }
 
 
-def _disabled(event: AccessEvent) -> str:
+def _disabled(event: EventFacts) -> str:
     return _("%(vendor_staff)s turned remote access off: %(reason)s") % {
         "vendor_staff": _name(event),
         "reason": event.payload.get("reason", ""),
     }
 
 
-def _enabled(event: AccessEvent) -> str:
+def _enabled(event: EventFacts) -> str:
     return _("%(vendor_staff)s turned remote access back on") % {"vendor_staff": _name(event)}
 
 
-def _asked(event: AccessEvent) -> str:
+def _asked(event: EventFacts) -> str:
     return _("%(name)s asked the Owners and Admins to grant access") % {"name": _name(event)}
 
 
-def _requested(event: AccessEvent) -> str:
+def _requested(event: EventFacts) -> str:
     payload = event.payload
     return _("%(name)s asked for access %(period)s%(scope)s — ticket %(ticket)s: %(reason)s") % {
         "name": _name(event),
@@ -197,7 +281,7 @@ def _requested(event: AccessEvent) -> str:
     }
 
 
-def _approved(event: AccessEvent) -> str:
+def _approved(event: EventFacts) -> str:
     return _("%(name)s approved %(staff)s's request (ticket %(ticket)s): access %(period)s") % {
         "name": _name(event),
         "staff": event.payload.get("requested_by", ""),
@@ -206,7 +290,7 @@ def _approved(event: AccessEvent) -> str:
     }
 
 
-def _denied(event: AccessEvent) -> str:
+def _denied(event: EventFacts) -> str:
     text = _("%(name)s denied %(staff)s's request for access (ticket %(ticket)s)") % {
         "name": _name(event),
         "staff": event.payload.get("requested_by", ""),
@@ -216,7 +300,7 @@ def _denied(event: AccessEvent) -> str:
     return f"{text}: {reason}" if reason else text
 
 
-def _resolved(event: AccessEvent) -> str:
+def _resolved(event: EventFacts) -> str:
     text = _("%(name)s marked support request #%(number)s resolved") % {
         "name": _name(event),
         "number": event.object_id,
@@ -226,14 +310,14 @@ def _resolved(event: AccessEvent) -> str:
     return text
 
 
-def _reopened(event: AccessEvent) -> str:
+def _reopened(event: EventFacts) -> str:
     return _("%(name)s reopened support request #%(number)s; access is not restored") % {
         "name": _name(event),
         "number": event.object_id,
     }
 
 
-WORDING: dict[str, Callable[[AccessEvent], str]] = {
+WORDING: dict[str, Callable[[EventFacts], str]] = {
     Kind.ACCESS_ASKED: _asked,
     Kind.ACCESS_REQUESTED: _requested,
     Kind.ACCESS_APPROVED: _approved,
@@ -254,6 +338,11 @@ WORDING: dict[str, Callable[[AccessEvent], str]] = {
 }
 
 
+def sentence(facts: EventFacts) -> str:
+    """The sentence a merchant reads for an event of these facts, in the active language."""
+    return WORDING[facts.kind](facts)
+
+
 def describe(event: AccessEvent) -> str:
-    """The sentence a merchant reads for `event`, in the active language."""
-    return WORDING[event.kind](event)
+    """The sentence a merchant reads for `event` (fetched with `EVENT_RELATED`)."""
+    return sentence(event_facts(event))

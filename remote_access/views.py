@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, no_account, refuse, render_refusal, requires
 from accounts.context import context_of
-from accounts.csv_export import csv_download
+from accounts.csv_export import csv_response
 from accounts.errors import ApplicationError
 from accounts.http import posted, say_in_panel, show_error
 from accounts.ratelimit import limit_posts
@@ -27,13 +27,12 @@ from .forms import (
     GrantPeriodForm,
     contact_prefill,
 )
-from .history import HistoryPage, access_history_csv_rows
+from .history import HistoryPage, access_history_csv
 from .mail import access_request_sentence
 from .middleware import leave_account
 from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, account_today, grant_is_long
 from .selectors import (
-    EXPORT_CHUNK_SIZE,
     SecurityTabReads,
     access_requests_pending,
     live_grant,
@@ -306,9 +305,7 @@ def ask_for_access(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 def history_export(request: HttpRequest) -> StreamingHttpResponse:
     account = request.latchkey.account
-
-    rows = access_history_csv_rows(account=account)
-    return csv_download(rows, filename="access-history.csv", rows_per_chunk=EXPORT_CHUNK_SIZE)
+    return csv_response(access_history_csv(account=account), filename="access-history.csv")
 
 
 @requires(Capability.VIEW_ACCOUNT)

@@ -2,8 +2,10 @@
 every text field refuses control characters, and what reaches a mail header, a CSV cell or
 a log line is made single-line on the way."""
 
+import csv
 import importlib
 import inspect
+import io
 import logging
 import pkgutil
 
@@ -13,7 +15,7 @@ from django.apps import apps
 from django.db import models
 from django.urls import reverse
 
-from accounts.csv_export import csv_cell
+from accounts.csv_export import csv_cell, csv_fields
 from accounts.logs import SingleLineFormatter
 from accounts.models import Account
 from accounts.validators import ControlCharacterValidator, single_line
@@ -145,6 +147,22 @@ def test_data_migration__cleans_rows_written_before_the_validator(account, owner
     owner.refresh_from_db()
     assert account.name == "Acme Bcc: x@evil.test"
     assert owner.full_name == "Olivia  Owner"
+
+
+def test_csv_fields__what_csv_writer_writes_of_csv_cells():
+    """The export's fast path (csv_fields joined with commas) writes what csv.writer writes
+    of csv_cell, whatever the texts hold and wherever they sit in the row."""
+    texts = [
+        "plain", "", " lead", "trail ", "=1+1", "-1", "+1", "@a", " =1", "a,b", 'a"b',
+        "x\ny", "\r\n=HYPERLINK(1)", "\u202eabc", "tab\tin", "a\x85b", "\u00a0nbsp",
+        "\u3000wide", "e\u200dz", "a\x00b", "\u00a6", "\u00a6 ", " \u00a6", "=\u00a6", "a\u00a6=b",
+    ]  # fmt: skip
+    for text in texts:
+        for other in ("ok", "", " =", "@", "\u00a6"):
+            for row in ((text, other), (other, text), (text, other, text)):
+                written = io.StringIO()
+                csv.writer(written).writerow([csv_cell(cell) for cell in row])
+                assert ",".join(csv_fields(*row)) + "\r\n" == written.getvalue(), row
 
 
 def test_csv_cell__one_line_and_formulas_defused():
