@@ -24,6 +24,9 @@ from common import (
 )
 
 TARGET = 2.0
+# Flat memory: what the sweep holds does not grow with the backlog (the batch's rows never
+# reach Python; a few bytes per batch for the broker's kick are noise at this scale).
+FLAT_MIB = 0.5
 
 
 def checkpoint() -> None:
@@ -176,16 +179,17 @@ def main() -> None:
     )
     smallest, largest = min(results), max(results)
     if smallest != largest:
-        growth = results[largest][1] / results[smallest][1]
+        small, large = results[smallest][1], results[largest][1]
         print(
-            f"expire: peak Python memory {results[smallest][1]:.2f} MiB at {smallest} grants, "
-            f"{results[largest][1]:.2f} MiB at {largest} = {growth:.2f}x (target flat, ~1x)"
+            f"expire: peak Python memory {small:.2f} MiB at {smallest} grants, "
+            f"{large:.2f} MiB at {largest} (target flat: within {FLAT_MIB} MiB)"
         )
         report_row(
-            f"expiry sweep's peak Python memory, {size_label(largest)} ÷ {size_label(smallest)}",
-            f"{growth:.2f}x ({results[smallest][1]:.2f} → {results[largest][1]:.2f} MiB)",
-            "flat (≤ 1.2x)",
-            held=growth <= 1.2,
+            "expiry sweep's peak Python memory, "
+            f"{size_label(smallest)} and {size_label(largest)} grants",
+            f"{small:.2f} MiB ({size_label(smallest)}), {large:.2f} MiB ({size_label(largest)})",
+            f"flat (within {FLAT_MIB} MiB)",
+            held=large - small <= FLAT_MIB,
         )
 
 
