@@ -123,9 +123,13 @@ class RemoteAccessGrant(models.Model):
             ),
         ]
         indexes = [
-            # The expiry sweep: active grants ordered by when they run out.
+            # The expiry sweep's claim, exactly: active grants in (expires_at, id) order, so a
+            # batch reads its rows from the index in order, starting at the key where the last
+            # batch stopped, with no sort. Partial: an expired grant's new row adds no entry.
             models.Index(
-                fields=["expires_at"], condition=Q(status="active"), name="grant_active_expiry_idx"
+                fields=["expires_at", "id"],
+                condition=Q(status="active"),
+                name="grant_active_expiry_idx",
             ),
         ]
         permissions = [

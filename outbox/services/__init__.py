@@ -7,7 +7,13 @@ from .delivery import (
     outbox_release_stale,
     retry_delay,
 )
-from .writing import outbox_enqueue, outbox_enqueue_rendered_later, outbox_requeue
+from .writing import (
+    outbox_enqueue,
+    outbox_enqueue_rendered_later,
+    outbox_kick_on_commit,
+    outbox_rendered_later_sql,
+    outbox_requeue,
+)
 
 __all__ = [
     "Delivery",
@@ -15,6 +21,8 @@ __all__ = [
     "outbox_drain",
     "outbox_enqueue",
     "outbox_enqueue_rendered_later",
+    "outbox_kick_on_commit",
+    "outbox_rendered_later_sql",
     "outbox_release_stale",
     "outbox_requeue",
     "retry_delay",

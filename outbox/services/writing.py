@@ -71,10 +71,29 @@ _DEFERRED_INSERT_SQL = """
 INSERT INTO {table}
     (kind, payload, rendered, recipients, subject, text_body, html_body, confidential, status,
      priority, attempts, next_attempt_at, last_error, claimed_by, created_at)
-SELECT %(kind)s, payload, false, '[]'::jsonb, '', '', '', false, 'pending',
-       %(priority)s, 0, %(now)s, '', '', %(now)s
-FROM jsonb_array_elements(%(payloads)s::jsonb) AS payload
+SELECT %(outbox_kind)s, payload, false, '[]'::jsonb, '', '', '', false, 'pending',
+       %(outbox_priority)s, 0, %(outbox_now)s, '', '', %(outbox_now)s
+FROM {source}
 """
+
+
+def outbox_rendered_later_sql(
+    *, source: str, kind: str, priority: int = Priority.BULK
+) -> tuple[str, dict]:
+    """The statement `outbox_enqueue_rendered_later` runs, for a bulk writer that must write
+    its mail in its own statement (a data-modifying CTE) rather than hand Python a list:
+    one row per row of `source`, a FROM item with a jsonb column `payload`.
+
+    Returns the SQL and its named parameters (all prefixed `outbox_`). The caller runs them
+    in its transaction and then calls `outbox_kick_on_commit()` if it wrote any row.
+    """
+    sql = _DEFERRED_INSERT_SQL.format(table=OutboxMessage._meta.db_table, source=source)
+    return sql, {"outbox_kind": kind, "outbox_priority": priority, "outbox_now": timezone.now()}
+
+
+def outbox_kick_on_commit() -> None:
+    """Ask for delivery after commit, for rows written by `outbox_rendered_later_sql`."""
+    _kick_on_commit()
 
 
 def outbox_enqueue_rendered_later(
@@ -84,14 +103,16 @@ def outbox_enqueue_rendered_later(
     turn into mail at delivery. For bulk writers that must stay fast (the expiry sweep)."""
     if not payloads:
         return 0
-    now = timezone.now()
     if connection.vendor == "postgresql":
+        sql, params = outbox_rendered_later_sql(
+            source="jsonb_array_elements(%(payloads)s::jsonb) AS payload",
+            kind=kind,
+            priority=priority,
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                _DEFERRED_INSERT_SQL.format(table=OutboxMessage._meta.db_table),
-                {"kind": kind, "priority": priority, "now": now, "payloads": json.dumps(payloads)},
-            )
+            cursor.execute(sql, {**params, "payloads": json.dumps(payloads)})
     else:
+        now = timezone.now()
         OutboxMessage.objects.bulk_create(
             OutboxMessage(
                 kind=kind,

@@ -11,7 +11,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from outbox.services import outbox_enqueue_rendered_later
+from outbox.services import (
+    outbox_enqueue_rendered_later,
+    outbox_kick_on_commit,
+    outbox_rendered_later_sql,
+)
 
 from ..mail import mail_kind
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
@@ -25,16 +29,23 @@ EndReason = RepresentativeSession.EndReason
 def grant_expire_if_overdue(*, grant: RemoteAccessGrant, now: dt.datetime) -> bool:
     """Expire and log a grant (whose row the caller has locked) that the sweep has not reached
     yet; the same statement as the sweep decides. Returns whether it did."""
-    if not _expire_batch(now=now, limit=1, grant_id=grant.pk):
+    count, _last = _expire_batch(now=now, limit=1, grant_id=grant.pk)
+    if not count:
         return False
     grant.status = RemoteAccessGrant.Status.EXPIRED
     grant.ended_at = grant.expires_at
     return True
 
 
-# Claim, expire and log a batch in one statement. The sweep must keep within 3x of a bare
-# UPDATE of the same rows (DESIGN §8); building model instances for each row cost 9x.
+# Claim, expire and log a batch in one statement: grants, visits, events and the "access has
+# ended" mails, with nothing but a count and the batch's last key coming back to Python.
+# The sweep must keep within 2x of a bare UPDATE of the same rows (bench/expire.py); building
+# model instances for each row cost 9x, and a round trip of the ids through Python for the
+# mails, with a statement of its own, about a third of the budget.
 # The event carries the moment access really ended (expires_at), not when the sweep ran.
+# The claim is the one query that locks: the UPDATE joins on its ids, so a row another sweep
+# holds (SKIP LOCKED) or has already expired (the recheck on a row updated since the
+# statement's snapshot drops it) is neither updated nor logged here.
 _EXPIRE_SQL = """
 WITH claimed AS (
     SELECT id FROM {grants}
@@ -61,11 +72,19 @@ WITH claimed AS (
     SELECT account_id, 'session_ended', grant_id, ended_at, %(session_payload)s::jsonb, {blank},
            staff_user_id, team, id
     FROM ended_sessions
+), expiry_events AS (
+    INSERT INTO {events} ({columns}, actor_team)
+    SELECT account_id, 'expired', id, expires_at, '{{}}'::jsonb, {blank}, '' FROM expired
+), notices AS (
+    {notices}
+), last_expired AS (
+    SELECT expires_at, id FROM expired ORDER BY expires_at DESC, id DESC LIMIT 1
 )
-INSERT INTO {events} ({columns}, actor_team)
-SELECT account_id, 'expired', id, expires_at, '{{}}'::jsonb, {blank}, '' FROM expired
-RETURNING created_at, grant_id
+SELECT (SELECT count(*) FROM expired), expires_at, id FROM last_expired
 """
+
+# The "access has ended" notice of each expired grant, rendered at delivery.
+_NOTICE_PAYLOADS = "(SELECT jsonb_build_object('grant_id', id) AS payload FROM expired) AS ended"
 
 
 # The facts every event row has; the ones an expiry does not have are blank, exactly as
@@ -80,6 +99,9 @@ _BLANK_FACTS = "'', '', '', '', '', ''"
 # Where a sweep starts: before every possible grant.
 _SWEEP_START = (dt.datetime(1970, 1, 1, tzinfo=dt.UTC), 0)
 
+# How many grants a batch expired, and the (expires_at, id) of its last (None if none).
+Batch = tuple[int, tuple[dt.datetime, int] | None]
+
 
 def _expire_batch(
     *,
@@ -87,34 +109,31 @@ def _expire_batch(
     limit: int,
     grant_id: int | None = None,
     after: tuple[dt.datetime, int] = _SWEEP_START,
-) -> list[tuple[dt.datetime, int]]:
-    """Expire and log up to `limit` overdue active grants ordered after `after`.
+) -> Batch:
+    """Expire, log and announce up to `limit` overdue active grants ordered after `after`.
 
-    Returns (expires_at, id) of each. A sweep walks forward from the last pair it saw
-    instead of rescanning from the start, where the index still holds the rows it has just
-    expired until vacuum: rescanning made the sweep quadratic in the backlog.
+    A sweep walks forward from the last key it saw instead of rescanning from the start,
+    where the index still holds the rows it has just expired until vacuum: rescanning made
+    the sweep quadratic in the backlog.
     """
     if connection.vendor != "postgresql":
-        expired = _expire_batch_portable(now=now, limit=limit, grant_id=grant_id, after=after)
-    else:
-        expired = _expire_batch_sql(now=now, limit=limit, grant_id=grant_id, after=after)
-    # The "access has ended" notices, in the same transaction: one statement, rendered later.
-    outbox_enqueue_rendered_later(
-        kind=mail_kind("expired"),
-        payloads=[{"grant_id": expired_id} for _expires_at, expired_id in expired],
-    )
-    return expired
+        return _expire_batch_portable(now=now, limit=limit, grant_id=grant_id, after=after)
+    return _expire_batch_sql(now=now, limit=limit, grant_id=grant_id, after=after)
 
 
 def _expire_batch_sql(
     *, now: dt.datetime, limit: int, grant_id: int | None, after: tuple[dt.datetime, int]
-) -> list[tuple[dt.datetime, int]]:
+) -> Batch:
+    notices, notice_params = outbox_rendered_later_sql(
+        source=_NOTICE_PAYLOADS, kind=mail_kind("expired")
+    )
     sql = _EXPIRE_SQL.format(
         grants=RemoteAccessGrant._meta.db_table,
         sessions=RepresentativeSession._meta.db_table,
         events=AccessEvent._meta.db_table,
         columns=_EVENT_COLUMNS,
         blank=_BLANK_FACTS,
+        notices=notices.strip(),
     )
     params = {
         "now": now,
@@ -123,15 +142,22 @@ def _expire_batch_sql(
         "session_payload": json.dumps({"reason": EndReason.EXPIRED}),
         "after_expires_at": after[0],
         "after_id": after[1],
+        **notice_params,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        row = cursor.fetchone()
+    if row is None:
+        return 0, None
+    # The notices are rows of this transaction: ask for their delivery once it commits.
+    outbox_kick_on_commit()
+    count, last_expires_at, last_id = row
+    return count, (last_expires_at, last_id)
 
 
 def _expire_batch_portable(
     *, now: dt.datetime, limit: int, grant_id: int | None, after: tuple[dt.datetime, int]
-) -> list[tuple[dt.datetime, int]]:
+) -> Batch:
     """The same as the SQL above through the ORM, for SQLite (development and quick tests)."""
     due = RemoteAccessGrant.objects.select_for_update(skip_locked=True).filter(
         Q(expires_at__gt=after[0]) | Q(expires_at=after[0], pk__gt=after[1]),
@@ -155,10 +181,17 @@ def _expire_batch_portable(
             grant=grant,
             created_at=grant.expires_at,
         )
-    return [(grant.expires_at, grant.pk) for grant in batch]
+    outbox_enqueue_rendered_later(
+        kind=mail_kind("expired"), payloads=[{"grant_id": grant.pk} for grant in batch]
+    )
+    if not batch:
+        return 0, None
+    return len(batch), (batch[-1].expires_at, batch[-1].pk)
 
 
-EXPIRY_BATCH_SIZE = 10_000
+# Large, because each batch costs a round trip, a plan and a commit, and nothing of its rows
+# reaches Python; small enough that a batch's locks last about a second.
+EXPIRY_BATCH_SIZE = 50_000
 
 
 def grants_expire_due(
@@ -168,19 +201,20 @@ def grants_expire_due(
 
     Liveness never waits for this (it compares with the clock on every request); this only
     tidies up. Batches are claimed with SKIP LOCKED, so two workers or two beat schedulers
-    running it at once share the backlog and expire (and log) each grant exactly once. Memory
-    is bounded by the batch size, whatever the backlog.
+    running it at once share the backlog and expire (and log) each grant exactly once. Each
+    batch is one statement whose rows stay in the database: Python holds a count and a key,
+    whatever the batch size or the backlog.
     """
     now = now or timezone.now()
     expired = 0
     after = _SWEEP_START
     while True:
         with transaction.atomic():
-            batch = _expire_batch(now=now, limit=batch_size, after=after)
-            if not batch:
-                return expired
-        after = max(batch)
-        expired += len(batch)
+            count, last = _expire_batch(now=now, limit=batch_size, after=after)
+        if last is None:
+            return expired
+        after = last
+        expired += count
 
 
 EXPIRY_WARNING_AHEAD = dt.timedelta(hours=24)

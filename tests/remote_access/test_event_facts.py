@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.actors import MemberActor
 from accounts.roles import Role
+from outbox.models import OutboxMessage
 from remote_access.events import EVENT_RELATED, WORDING, describe
 from remote_access.models import AccessEvent, RepresentativeSession
 from remote_access.services import (
@@ -87,6 +88,28 @@ def test_expiry__sweep_sql_and_python_write_the_same_facts_and_words(db, kind):
         else "Sam from Support's visit ended: access expired"
     )
     assert sentences == {expected}
+
+
+@pytest.mark.services
+def test_expiry__sweep_sql_writes_the_notice_the_outbox_service_writes(db):
+    """The sweep's SQL writes each "access has ended" row inside its own statement; the row
+    is the one `outbox_enqueue_rendered_later` writes for the same grant."""
+    staff = StaffUserFactory()
+    by_sql = expired_visit(staff, name="A")
+    _expire_batch_sql(now=EXPIRES, limit=10, grant_id=by_sql.grant_id, after=SWEEP_START)
+    by_python = expired_visit(staff, name="B")
+    _expire_batch_portable(now=EXPIRES, limit=10, grant_id=by_python.grant_id, after=SWEEP_START)
+    notices = [
+        OutboxMessage.objects.get(kind="access_expired", payload__grant_id=visit.grant_id)
+        for visit in (by_sql, by_python)
+    ]
+    rows = [
+        model_to_dict(notice, exclude=["id", "payload", "next_attempt_at", "created_at"])
+        for notice in notices
+    ]
+    assert rows[0] == rows[1]
+    assert [set(notice.payload) for notice in notices] == [{"grant_id"}, {"grant_id"}]
+    assert [notice.next_attempt_at == notice.created_at for notice in notices] == [True, True]
 
 
 def _grant(account, owner):

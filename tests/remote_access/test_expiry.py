@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -241,6 +241,61 @@ def test_expire__two_runs_racing_expire_each_grant_once():
     assert AccessEvent.objects.values("grant").distinct().count() == 300, (
         "every grant has exactly one expiry event"
     )
+    notices = OutboxMessage.objects.filter(kind="access_expired")
+    assert notices.count() == 300
+    assert len({notice.payload["grant_id"] for notice in notices}) == 300, (
+        "every grant has exactly one notice"
+    )
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_expire__a_grant_locked_by_a_service_is_left_to_it():
+    """The sweep skips a grant whose row another transaction holds (an owner removing it),
+    neither waiting nor expiring it; once that transaction has ended the grant, no later
+    sweep expires, logs or announces it."""
+    past = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    grants = [
+        GrantFactory(granted_at=past - dt.timedelta(days=1), expires_at=past) for _ in range(3)
+    ]
+    held = grants[1]
+    locked, release = threading.Event(), threading.Event()
+
+    def remove_held_grant():
+        try:
+            with transaction.atomic():
+                RemoteAccessGrant.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=30)
+                RemoteAccessGrant.objects.filter(pk=held.pk).update(status=Status.REVOKED)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=remove_held_grant)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '5s'")  # waiting for the row is an error here
+        assert grants_expire_due() == 2
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert grants_expire_due() == 0
+    held.refresh_from_db()
+    assert held.status == Status.REVOKED
+    expired = {grants[0].pk, grants[2].pk}
+    assert (
+        set(RemoteAccessGrant.objects.filter(status=Status.EXPIRED).values_list("pk", flat=True))
+        == expired
+    )
+    assert (
+        set(AccessEvent.objects.filter(kind="expired").values_list("grant", flat=True)) == expired
+    )
+    notices = OutboxMessage.objects.filter(kind="access_expired")
+    assert sorted(notice.payload["grant_id"] for notice in notices) == sorted(expired)
 
 
 @pytest.mark.services
