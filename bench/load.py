@@ -43,6 +43,9 @@ from common import (
 )
 
 PORT = 8765
+# As the Procfile runs the site (its defaults, unless the environment sets them).
+WORKERS = os.environ.get("WEB_CONCURRENCY", "3")
+THREADS = os.environ.get("WEB_THREADS", "4")
 
 
 def signed_in_owner_cookie() -> str:
@@ -87,9 +90,9 @@ def start_gunicorn(port: int = PORT) -> subprocess.Popen:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            WORKERS,
             "--threads",
-            "8",
+            THREADS,
             "--worker-class",
             "gthread",
             "--log-level",
@@ -254,7 +257,7 @@ def main() -> None:
     )
     print(
         f"load: {args.connections} connections, {args.rounds} x {args.slice}s slices per page "
-        "and run, interleaved; 2 gunicorn workers x 8 threads"
+        f"and run, interleaved; {WORKERS} gunicorn workers x {THREADS} threads (as the Procfile)"
     )
     empty_tables(*SHOP_TABLES)
 
