@@ -13,6 +13,7 @@ conditions added or dropped per call. tests/accounts/test_compiled.py runs every
 query of the site against its plain QuerySet and compares the results.
 """
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,9 +66,11 @@ class CompiledQuery:
     def _sql_and_params(self, values: dict[str, Any]) -> tuple[str, list]:
         compiled = self._compiled or self._compile()
         params = list(compiled.params)
+        ops = connections[compiled.db].ops
         for name, positions in compiled.slots.items():
+            value = _as_parameter(values[name], ops)
             for position in positions:
-                params[position] = values[name]
+                params[position] = value
         return compiled.sql, params
 
     def _objects(self, rows: list, connection) -> list[Model]:
@@ -101,8 +104,11 @@ class CompiledQuery:
             raise ValueError(f"{self!r}: annotations are not supported")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
+        ops = connections[queryset.db].ops
         slots = {
-            name: tuple(i for i, param in enumerate(params) if param == sentinel)
+            name: tuple(
+                i for i, param in enumerate(params) if param == _as_parameter(sentinel, ops)
+            )
             for name, sentinel in self.sentinels.items()
         }
         for name, positions in slots.items():
@@ -138,6 +144,14 @@ def reset_compiled_queries() -> None:
     """Forget every compiled query (tests that change the database connection's settings)."""
     for query in REGISTRY:
         query._compiled = None
+
+
+def _as_parameter(value: Any, ops) -> Any:
+    """A value as the ORM passes it to the driver: instants as the backend adapts them
+    (unchanged on PostgreSQL; text in UTC on SQLite)."""
+    if isinstance(value, dt.datetime):
+        return ops.adapt_datetimefield_value(value)
+    return value
 
 
 @dataclass(frozen=True)
