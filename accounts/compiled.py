@@ -5,8 +5,8 @@ query with its account took 1.5 ms to build and compile and 0.1 ms in PostgreSQL
 (docs/performance.md). A `CompiledQuery` keeps the ORM as the one place a rule is written
 (`live_condition`, the session's expiry, …): it builds the QuerySet once with placeholder
 values, keeps the SQL and the compiler's description of the rows, and each call runs the
-same SQL with the real values and builds model instances (`select_related` included) the
-way Django's own ModelIterable does.
+same SQL with the real values and builds model instances (`select_related` and
+annotations included) the way Django's own ModelIterable does.
 
 Only for querysets whose SQL does not change shape with the values: no `__in` lists, no
 conditions added or dropped per call. tests/accounts/test_compiled.py runs every compiled
@@ -39,6 +39,7 @@ class _Compiled:
     start: int
     end: int
     populators: list
+    annotations: dict[str, int]  # annotation name -> position in the row
 
 
 class CompiledQuery:
@@ -87,6 +88,8 @@ class CompiledQuery:
             )
             for populator in compiled.populators:
                 populator.populate(row, obj)
+            for name, position in compiled.annotations.items():
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects
 
@@ -100,8 +103,6 @@ class CompiledQuery:
         queryset = self.build(**self.sentinels)
         if queryset._known_related_objects or queryset._prefetch_related_lookups:
             raise ValueError(f"{self!r}: related managers and prefetching are not supported")
-        if queryset.query.annotation_select:
-            raise ValueError(f"{self!r}: annotations are not supported")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         ops = connections[queryset.db].ops
@@ -137,6 +138,7 @@ class CompiledQuery:
             start=start,
             end=end,
             populators=get_related_populators(klass_info, select, queryset.db),
+            annotations=dict(compiler.annotation_col_map or {}),
         )
 
 
