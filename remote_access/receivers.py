@@ -1,10 +1,12 @@
 from django.contrib.auth.signals import user_logged_out
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from accounts.signals import demo_data_seeded
 
 from .middleware import VISIT_SESSION_KEY
 from .models import RepresentativeSession
+from .selectors import enter_permission_id
 from .services import visit_end
 from .services.staff import staff_member_set_team
 
@@ -28,3 +30,9 @@ def end_visit_on_sign_out(sender, request, user, **kwargs) -> None:
     )
     if session is not None:
         visit_end(visit=session, reason=RepresentativeSession.EndReason.SIGNED_OUT)
+
+
+@receiver(post_migrate, dispatch_uid="remote_access.forget_permission_ids")
+def forget_permission_ids(sender, **kwargs) -> None:
+    """A migrate, or a test database's flush, can recreate permissions under new ids."""
+    enter_permission_id.cache_clear()

@@ -15,6 +15,9 @@ from django.utils import timezone
 from accounts.compiled import REGISTRY, CompiledQuery
 from accounts.roles import Role
 from accounts.sessions import SessionStore
+from remote_access.models import RepresentativeSession
+from remote_access.selectors import enter_permission_id
+from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
 from tests.remote_access.factories import (
     AccessEventFactory,
@@ -24,6 +27,9 @@ from tests.remote_access.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+# The annotations compiled queries carry (remote_access.selectors._visit_of).
+ANNOTATIONS = ("grant_is_live", "staff_may_enter")
 
 
 def _import_every_module() -> None:
@@ -53,7 +59,8 @@ def world():
     MembershipFactory(user=person, account=zed, role=Role.ADMIN)
     MembershipFactory(user=person, account=acme, role=Role.OWNER)
     live = GrantFactory(account=acme, granted_by=person, expires_at=now + dt.timedelta(days=1))
-    RepresentativeSessionFactory(account=acme, grant=live)
+    inside = RepresentativeSessionFactory(account=acme, grant=live)
+    staff_member_set_team(user=inside.staff_user, team="Support")  # may enter accounts
     AccessEventFactory(account=acme)
     AccessRequestFactory(account=acme)
     over = GrantFactory(
@@ -105,6 +112,16 @@ def samples(world) -> dict[str, list[dict]]:
         "remote_access.selectors._visits_inside": [
             {"account_id": account.pk, "now": now} for account in world["accounts"]
         ],
+        "remote_access.selectors._visit_of": [
+            {
+                "session_id": visit.pk,
+                "staff_user_id": staff_user_id,
+                "now": now,
+                "permission_id": enter_permission_id(),
+            }
+            for visit in RepresentativeSession.objects.all()
+            for staff_user_id in (visit.staff_user_id, world["person"].pk)
+        ],
     }
 
 
@@ -117,8 +134,9 @@ def test_every_compiled_query_is_sampled(world):
 
 
 def facts(obj) -> dict:
-    """Every column of the object and of the related objects loaded with it."""
+    """Every column of the object, its annotations, and the related objects loaded with it."""
     values = {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+    values.update({name: getattr(obj, name) for name in ANNOTATIONS if hasattr(obj, name)})
     for name, related in obj._state.fields_cache.items():
         values[name] = None if related is None else facts(related)
     return values
