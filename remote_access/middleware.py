@@ -18,6 +18,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from accounts.authorization import SAFE_METHODS
 from accounts.context import context_of
@@ -29,6 +31,8 @@ from .services import event_record, visit_end
 
 # The session entry that ties a staff browser to its visit (not Django's own SESSION_KEY).
 VISIT_SESSION_KEY = "representative_session_id"
+# Where django-otp's device entry waits while the visit is on merchant pages (see below).
+VISIT_DEVICE_KEY = "representative_visit_device"
 EndReason = RepresentativeSession.EndReason
 
 
@@ -53,9 +57,42 @@ def end_reason(session: RepresentativeSession, *, user, now) -> str | None:
     return None
 
 
+def two_factor_set_aside(request: HttpRequest) -> None:
+    """Take django-otp's device entry out of the session while the visit is on merchant pages.
+
+    django-otp reads the device behind that entry on every request that touches the user, to
+    say whether this sign-in used two factors. Entering asked (a visit starts only on a
+    two-factor sign-in: remote_access.permissions) and no merchant page asks again, so the
+    read cost each page of a visit a query for nothing. The staff user's own pages do ask
+    (all of admin is behind two factors): `two_factor_restore` puts the entry back for them
+    and at the end of the visit, and reads the device then, with django-otp's checks, so a
+    device removed meanwhile no longer counts."""
+    device_id = request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    if device_id is not None:
+        request.session[VISIT_DEVICE_KEY] = device_id
+
+
+def two_factor_restore(request: HttpRequest) -> None:
+    """Undo `two_factor_set_aside`, with django-otp's own checks: the device still exists, is
+    confirmed and is the user's; otherwise this sign-in no longer counts as two-factor."""
+    device_id = request.session.pop(VISIT_DEVICE_KEY, None)
+    if device_id is None or not request.user.is_authenticated:
+        return
+    # A sign-in with a code during the visit wrote a newer entry; it wins.
+    device_id = request.session.setdefault(DEVICE_ID_SESSION_KEY, device_id)
+    if getattr(request.user, "otp_device", None) is not None:
+        return
+    device = Device.from_persistent_id(device_id)
+    if device is None or device.user_id != request.user.pk or not device.confirmed:
+        del request.session[DEVICE_ID_SESSION_KEY]
+        return
+    request.user.otp_device = device
+
+
 def leave_account(request: HttpRequest, session: RepresentativeSession | None) -> HttpResponse:
     """Forget the session, rotate the key, and land back on the account in admin."""
     request.session.pop(VISIT_SESSION_KEY, None)
+    two_factor_restore(request)
     request.session.cycle_key()
     if session is None:
         return redirect("admin:index")
@@ -69,9 +106,11 @@ class RepresentativeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session_id = request.session.get(VISIT_SESSION_KEY)
         if session_id is None:
+            two_factor_restore(request)  # a visit ended by the staff's own pages
             return self.get_response(request)
         if not request.user.is_authenticated:
             request.session.pop(VISIT_SESSION_KEY, None)
+            request.session.pop(VISIT_DEVICE_KEY, None)
             return self.get_response(request)
 
         now = timezone.now()
@@ -100,7 +139,9 @@ class RepresentativeMiddleware:
         # Only the merchant site is the merchant's business: the staff's own admin pages
         # (signing out, say) are not written to the account's history.
         if request.path.startswith(reverse("admin:index")):
+            two_factor_restore(request)
             return self.get_response(request)
+        two_factor_set_aside(request)
         if request.method in SAFE_METHODS:
             response = self.get_response(request)
             if is_page_view(request, response):
