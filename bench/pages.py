@@ -157,9 +157,10 @@ def representative_vs_admin(account, admin, *, requests: int) -> None:
             f"{medians['rep'] * 1000:.2f} vs {medians['admin'] * 1000:.2f} ms = {ratio:.2f}x "
             f"(target <= {REP_TARGET})"
         )
+    queries = "query" if extra == 1 else "queries"
     report_row(
         "representative ÷ Admin, same page",
-        ", ".join(f"{ratio:.2f}x" for ratio in ratios) + f" (+{extra} query)",
+        ", ".join(f"{ratio:.2f}x" for ratio in ratios) + f" (+{extra} {queries})",
         f"≤ {REP_TARGET}x, ≤ +1 query",
         held=max(ratios) <= REP_TARGET and extra <= 1,
     )
