@@ -8,11 +8,16 @@ notice), and their round trips and ORM compilations were the largest part of an 
 Django checks them: only `get_user` differs.
 """
 
+from collections.abc import Callable
+from contextvars import ContextVar
+
+from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from .compiled import CompiledQuery, run_together
+from .compiled import Bound, CompiledQuery, run_together
 from .models import User
 from .selectors import USER_MEMBERSHIPS
 
@@ -39,14 +44,54 @@ def read_with_user_results(user) -> dict[str, list[Model]]:
     return getattr(user, "read_with_user", {})
 
 
+# Reads that depend on what the session holds (remote_access: the visit it is in), bound by
+# `SessionReadsMiddleware` from the session before anything loads the user, and run in the
+# same round trip as the user. A provider returns None when its session holds nothing.
+SessionRead = Callable[[SessionBase], Bound | None]
+_READ_WITH_SESSION: dict[str, SessionRead] = {}
+# This request's: (the session's user id, {name: bound query}); reset after each request.
+_session_reads: ContextVar[tuple[str | None, dict[str, Bound]]] = ContextVar(
+    "session_reads", default=(None, {})
+)
+
+
+def read_with_session(name: str, provider: SessionRead) -> None:
+    _READ_WITH_SESSION[name] = provider
+
+
+def bind_session_reads(session: SessionBase):
+    """Bind every provider's read for this session; returns the token to reset with."""
+    bound = {}
+    user_id = session.get(SESSION_KEY)
+    if user_id is not None:
+        for name, provider in _READ_WITH_SESSION.items():
+            if (read := provider(session)) is not None:
+                bound[name] = read
+    return _session_reads.set((user_id, bound))
+
+
+def reset_session_reads(token) -> None:
+    _session_reads.reset(token)
+
+
 class UserBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:
         now = timezone.now()
-        names = list(_READ_WITH_USER)
+        session_user_id, session_reads = _session_reads.get()
+        if session_user_id != str(user_id):  # another user than the session's: not theirs
+            session_reads = {}
+        reads = {
+            **{
+                name: query.bind(user_id=user_id, now=now)
+                for name, query in _READ_WITH_USER.items()
+            },
+            **session_reads,
+        }
+        names = list(reads)
         found, memberships, *others = run_together(
             _USER.bind(user_id=user_id),
             USER_MEMBERSHIPS.bind(user_id=user_id),
-            *(_READ_WITH_USER[name].bind(user_id=user_id, now=now) for name in names),
+            *reads.values(),
         )
         user = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):

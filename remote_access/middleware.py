@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -22,11 +23,13 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from accounts.authorization import SAFE_METHODS
+from accounts.backends import read_with_user_results
+from accounts.compiled import Bound
 from accounts.context import context_of
 
 from .actors import RepresentativeActor
 from .models import AccessEvent, RepresentativeSession
-from .selectors import visit_state
+from .selectors import visit_state, visit_state_read
 from .services import event_record, visit_end
 
 # The session entry that ties a staff browser to its visit (not Django's own SESSION_KEY).
@@ -99,6 +102,15 @@ def leave_account(request: HttpRequest, session: RepresentativeSession | None) -
     return redirect(reverse("admin:accounts_account_change", args=[session.account_id]))
 
 
+def visit_read_for_session(session) -> Bound | None:
+    """The visit check for the visit this session is in, to run in the same round trip as
+    the signed-in user (registered in apps.py); None outside a visit."""
+    visit_id, user_id = session.get(VISIT_SESSION_KEY), session.get(SESSION_KEY)
+    if visit_id is None or user_id is None:
+        return None
+    return visit_state_read(session_id=visit_id, staff_user_id=int(user_id), now=timezone.now())
+
+
 class RepresentativeMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -114,7 +126,12 @@ class RepresentativeMiddleware:
             return self.get_response(request)
 
         now = timezone.now()
-        session = visit_state(session_id=session_id, user=request.user, now=now)
+        session = visit_state(
+            session_id=session_id,
+            user=request.user,
+            now=now,
+            read=read_with_user_results(request.user).get("visit"),
+        )
         if session is not None:
             session.staff_user = request.user  # the same row; spares a query
         reason = (

@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.compiled import CompiledQuery, run_together
+from accounts.compiled import Bound, CompiledQuery, run_together
 from accounts.models import Account, User
 
 from .events import EVENT_RELATED, describe
@@ -319,21 +319,36 @@ _VISIT_OF = CompiledQuery(
 )
 
 
+def visit_state_read(*, session_id: int, staff_user_id: int, now: dt.datetime) -> Bound:
+    """The visit check, bound, to run with the signed-in user (accounts.backends)."""
+    return _VISIT_OF.bind(
+        session_id=session_id,
+        staff_user_id=staff_user_id,
+        now=now,
+        permission_id=enter_permission_id(),
+    )
+
+
 def visit_state(
-    *, session_id: int, user: User, now: dt.datetime | None = None
+    *,
+    session_id: int,
+    user: User,
+    now: dt.datetime | None = None,
+    read: list[RepresentativeSession] | None = None,
 ) -> RepresentativeSession | None:
-    """Everything a representative's request must know, in one query.
+    """Everything a representative's request must know, in one query — or none, when it
+    was `read` with the signed-in user (`visit_state_read`).
 
     The session comes with its account, grant and granter, and with `grant_is_live` (the one
     liveness rule) and `staff_may_enter` computed by the database.
     """
-    found = _VISIT_OF(
-        session_id=session_id,
-        staff_user_id=user.pk,
-        now=now or timezone.now(),
-        permission_id=enter_permission_id(),
-    )
-    return found[0] if found else None
+    if read is None:
+        read = run_together(
+            visit_state_read(
+                session_id=session_id, staff_user_id=user.pk, now=now or timezone.now()
+            )
+        )[0]
+    return read[0] if read else None
 
 
 def _live_grant_of(account_ref: str) -> QuerySet[RemoteAccessGrant]:

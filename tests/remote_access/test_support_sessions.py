@@ -333,6 +333,43 @@ def test_representative_request__costs_at_most_one_query_more_than_an_admin(
     assert queries(rep_client) <= queries(admin_client) + 1
 
 
+def test_representative_request__visit_check_comes_with_the_user_in_one_round_trip(rep_client):
+    """accounts.backends.read_with_session: the visit the session is in is checked in the
+    same statement batch as the signed-in user (remote_access.middleware)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one round trip for several statements is PostgreSQL's (SQLite runs each)")
+    rep_client.get("/settings/")
+    with CaptureQueriesContext(connection) as captured:
+        assert rep_client.get("/settings/").status_code == 200
+    checks = [
+        q["sql"] for q in captured if 'FROM "remote_access_representativesession"' in q["sql"]
+    ]
+    assert len(checks) == 1
+    assert 'FROM "accounts_user"' in checks[0]
+
+
+def test_session_reads__never_run_for_another_user_than_the_sessions(
+    rep_client, support_staff, admin
+):
+    """A read bound from a session belongs to that session's user: loading anyone else (the
+    backend is asked for another id) runs none of it."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.backends import UserBackend, bind_session_reads, reset_session_reads
+
+    session = SessionStore(rep_client.session.session_key)
+    token = bind_session_reads(session)
+    try:
+        someone_else = UserBackend().get_user(admin.pk)
+        staff = UserBackend().get_user(support_staff.pk)
+    finally:
+        reset_session_reads(token)
+    assert "visit" not in someone_else.read_with_user
+    assert len(staff.read_with_user["visit"]) == 1
+    after = UserBackend().get_user(support_staff.pk)
+    assert "visit" not in after.read_with_user, "reset after the request"
+
+
 # --- the permanent turn-off ---------------------------------------------------------------
 
 
