@@ -14,7 +14,7 @@ import io
 import time
 import tracemalloc
 
-from common import empty_tables, setup_django
+from common import empty_tables, report_row, setup_django
 
 TABLES = (
     "audience_importrejection",
@@ -86,6 +86,12 @@ def main() -> None:
         f"import: peak Python memory {small:.1f} MiB at {args.rows // 10} rows, "
         f"{large:.1f} MiB at {args.rows} rows = {large / small:.2f}x "
         "(target ≤ 1.5x)"
+    )
+    report_row(
+        f"import of {args.rows:,} rows, peak Python memory ÷ {args.rows // 10:,} rows",
+        f"{large / small:.2f}x ({large:.1f} ÷ {small:.1f} MiB); {args.rows / elapsed:,.0f} rows/s",
+        "≤ 1.5x",
+        held=large / small <= 1.5,
     )
     empty_tables(*TABLES)
 
