@@ -15,6 +15,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "load.py",
     "pages.py",
+    "sessions.py",
     "expire.py",
     "export.py",
     "import_profiles.py",
