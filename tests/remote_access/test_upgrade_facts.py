@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 
 from remote_access.events import describe
 from remote_access.models import AccessEvent, RepresentativeSession
@@ -26,7 +27,7 @@ def old_row(account, kind, summary, *, actor=None, grant=None, visit=None) -> No
             INSERT INTO remote_access_accessevent
                 (account_id, kind, summary, actor_id, actor_description, grant_id, session_id,
                  created_at)
-            VALUES (%s, %s, %s, %s, '', %s, %s, now())
+            VALUES (%s, %s, %s, %s, '', %s, %s, %s)
             """,
             [
                 account.pk,
@@ -35,6 +36,7 @@ def old_row(account, kind, summary, *, actor=None, grant=None, visit=None) -> No
                 actor.pk if actor else None,
                 grant.pk if grant else None,
                 visit.pk if visit else None,
+                timezone.now(),  # not SQL's now(): SQLite has none
             ],
         )
 
