@@ -9,7 +9,7 @@ same SQL with the real values and builds model instances (`select_related` and
 annotations included) the way Django's own ModelIterable does.
 
 Only for querysets whose SQL does not change shape with the values: no `__in` lists, no
-conditions added or dropped per call. tests/accounts/test_compiled.py runs every compiled
+conditions added or dropped per call. tests/test_compiled_queries.py runs every compiled
 query of the site against its plain QuerySet and compares the results.
 """
 
