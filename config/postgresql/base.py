@@ -6,7 +6,7 @@ sending `SELECT 1`: one of the four round trips an empty signed-in page made
 server; when the server ends it (a restart, `pg_terminate_backend`, a dropped link), its
 socket becomes readable (the closing message, or end of file). So: a connection is usable
 iff psycopg has not closed it, it is idle, and its socket has nothing waiting — checked
-with a zero-timeout `select`, no query. Anything unusual falls back to Django's own check.
+with a zero-timeout `poll`, no query. Anything unusual falls back to Django's own check.
 """
 
 import select
@@ -23,9 +23,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if connection.info.transaction_status != TransactionStatus.IDLE:
             return super().is_usable()  # inside a transaction, or broken: ask the server
         try:
-            readable, _, _ = select.select([connection.fileno()], [], [], 0)
+            # poll, not select: select cannot watch a descriptor numbered 1024 or more.
+            poller = select.poll()
+            poller.register(connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+            events = poller.poll(0)
         except (OSError, ValueError):
             return False
         # Something to read on an idle connection means the server has spoken on its own:
         # nearly always to say goodbye. A new connection is cheap; a 500 is not.
-        return not readable
+        return not events
