@@ -201,7 +201,9 @@ def counting_smtp_server():
 ROW_PREFIX = "ROW|"
 
 
-def report_row(what: str, figure: str, target: str, *, held: bool) -> None:
+def report_row(what: str, figure: str, target: str, *, held: bool | None) -> None:
     """One row of the `make bench` table: what was measured, the figure (two runs where the
-    script makes two), the target, and whether it held. Printed, never asserted."""
-    print(f"{ROW_PREFIX}{what}|{figure}|{target}|{'held' if held else 'MISSED'}", flush=True)
+    script makes two), the target, and whether it held (None: a figure for the record, with
+    no target). Printed, never asserted."""
+    verdict = "—" if held is None else "held" if held else "MISSED"
+    print(f"{ROW_PREFIX}{what}|{figure}|{target}|{verdict}", flush=True)

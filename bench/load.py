@@ -265,7 +265,7 @@ def main() -> None:
 def ratio_row(name: str, ratios: list[float], target: float | None, detail: str) -> None:
     values = ", ".join(f"{ratio:.2f}" for ratio in ratios)
     if target is None:
-        report_row(name, f"{values} ({detail})", "for the record", held=True)
+        report_row(name, f"{values} ({detail})", "for the record", held=None)
     else:
         held = min(ratios) >= target
         report_row(name, f"{values} ({detail})", f"≥ {target}", held=held)
