@@ -25,6 +25,8 @@ from django.db.models.query import get_related_populators
 
 # Every CompiledQuery the site defines, for the test that compares each with its QuerySet.
 REGISTRY: list["CompiledQuery"] = []
+# The placeholder for a query's `now`: an instant no real query asks about.
+SENTINEL_NOW = dt.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,6 @@ class CompiledQuery:
             populators=get_related_populators(klass_info, select, queryset.db),
             annotations=dict(compiler.annotation_col_map or {}),
         )
-
-
-def reset_compiled_queries() -> None:
-    """Forget every compiled query (tests that change the database connection's settings)."""
-    for query in REGISTRY:
-        query._compiled = None
 
 
 def _as_parameter(value: Any, ops) -> Any:

@@ -7,7 +7,7 @@ from django.contrib.sessions.backends import db
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from .compiled import CompiledQuery
+from .compiled import SENTINEL_NOW, CompiledQuery
 
 
 def _live_session(*, session_key: str, now: dt.datetime):
@@ -17,7 +17,7 @@ def _live_session(*, session_key: str, now: dt.datetime):
 _LIVE_SESSION = CompiledQuery(
     _live_session,
     session_key="\x00placeholder-session-key",
-    now=dt.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC),
+    now=SENTINEL_NOW,
 )
 
 

@@ -11,12 +11,12 @@ class RemoteAccessConfig(AppConfig):
 
         from . import receivers  # noqa: F401 - connects the signal receivers
         from .mail import expiry_notices_render, expiry_warnings_render, mail_kind
-        from .middleware import visit_read_for_session
-        from .selectors import VISITS_INSIDE_ACCOUNTS_OF
+        from .middleware import VISIT_READ, visit_read_for_session
+        from .selectors import VISITS_INSIDE_ACCOUNTS_OF, VISITS_INSIDE_READ
 
         renderer_register(kind=mail_kind("expired"), render=expiry_notices_render)
         renderer_register(kind=mail_kind("expiring"), render=expiry_warnings_render)
         # The live notice's visits come in the same round trip as the signed-in user.
-        read_with_user("visits_inside", VISITS_INSIDE_ACCOUNTS_OF)
+        read_with_user(VISITS_INSIDE_READ, VISITS_INSIDE_ACCOUNTS_OF)
         # So does the visit check, for a session that is in a visit.
-        read_with_session("visit", visit_read_for_session)
+        read_with_session(VISIT_READ, visit_read_for_session)

@@ -22,7 +22,6 @@ from .selectors import (
     access_history_export_chunks,
     account_events,
     grant_terms,
-    newest_event_id,
     with_sentences,
 )
 
@@ -278,15 +277,10 @@ class HistoryPage:
     newest event id, which every new event changes — events are only ever added, the ones
     written late with an earlier time included — so a cached page is never out of date."""
 
-    def __init__(self, *, account: Account, before: str | None, version: int | None = None) -> None:
+    def __init__(self, *, account: Account, before: str | None, version: int) -> None:
         self.account = account
         self.before = before
-        if version is not None:  # read with the tab's other reads (security_tab_reads)
-            self.version = version
-
-    @cached_property
-    def version(self) -> int:
-        return newest_event_id(account=self.account)
+        self.version = version  # read with the tab's other reads (security_tab_reads)
 
     @cached_property
     def _page(self) -> tuple[list, str | None]:

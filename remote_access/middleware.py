@@ -102,6 +102,10 @@ def leave_account(request: HttpRequest, session: RepresentativeSession | None) -
     return redirect(reverse("admin:accounts_account_change", args=[session.account_id]))
 
 
+# The name the visit check has in what was read with the user (registered in apps.py).
+VISIT_READ = "visit"
+
+
 def visit_read_for_session(session) -> Bound | None:
     """The visit check for the visit this session is in, to run in the same round trip as
     the signed-in user (registered in apps.py); None outside a visit."""
@@ -130,7 +134,7 @@ class RepresentativeMiddleware:
             session_id=session_id,
             user=request.user,
             now=now,
-            read=read_with_user_results(request.user).get("visit"),
+            read=read_with_user_results(request.user).get(VISIT_READ),
         )
         if session is not None:
             session.staff_user = request.user  # the same row; spares a query

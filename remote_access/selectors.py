@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.compiled import Bound, CompiledQuery, run_together
+from accounts.compiled import SENTINEL_NOW, Bound, CompiledQuery, run_together
 from accounts.models import Account, User
 
 from .events import EVENT_RELATED, describe
@@ -52,9 +52,7 @@ def _live_grant(*, account_id: int, now: dt.datetime) -> QuerySet[RemoteAccessGr
     )
 
 
-# Sentinels for compiled queries' `now`: instants no real query asks about.
-_NOW = dt.datetime(1901, 2, 3, 4, 5, 6, 791, tzinfo=dt.UTC)
-_LIVE_GRANT = CompiledQuery(_live_grant, account_id=-730_004, now=_NOW)
+_LIVE_GRANT = CompiledQuery(_live_grant, account_id=-730_004, now=SENTINEL_NOW)
 
 
 def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAccessGrant | None:
@@ -76,12 +74,6 @@ def _newest_event(*, account_id: int) -> QuerySet[AccessEvent]:
 
 
 _NEWEST_EVENT = CompiledQuery(_newest_event, account_id=-730_003)
-
-
-def newest_event_id(*, account: Account) -> int:
-    """The id of the account's newest event (0 without one): it changes with every event."""
-    newest = _NEWEST_EVENT(account_id=account.pk)
-    return newest[0].pk if newest else 0
 
 
 def with_sentences(events, *, account: Account):
@@ -314,7 +306,7 @@ _VISIT_OF = CompiledQuery(
     _visit_of,
     session_id=-730_101,
     staff_user_id=-730_102,
-    now=dt.datetime(1901, 2, 3, 4, 5, 6, 791, tzinfo=dt.UTC),
+    now=SENTINEL_NOW,
     permission_id=-730_103,
 )
 
@@ -381,12 +373,7 @@ def _pending(*, account_id: int, now: dt.datetime) -> QuerySet[AccessRequest]:
     )
 
 
-_PENDING = CompiledQuery(_pending, account_id=-730_005, now=_NOW)
-
-
-def access_requests_pending(*, account: Account) -> list[AccessRequest]:
-    """The requests an Owner or Admin may approve or deny now, oldest first."""
-    return _PENDING(account_id=account.pk, now=timezone.now())
+_PENDING = CompiledQuery(_pending, account_id=-730_005, now=SENTINEL_NOW)
 
 
 def access_request_latest(*, account: Account, staff_user: User) -> AccessRequest | None:
@@ -398,35 +385,38 @@ def access_request_latest(*, account: Account, staff_user: User) -> AccessReques
     )
 
 
-def _visits_inside(*, account_id: int, now: dt.datetime) -> QuerySet[RepresentativeSession]:
+def _visits_going_on(*, now: dt.datetime, **where) -> QuerySet[RepresentativeSession]:
+    """Open visits on a live grant, with their staff member: the live notice's."""
     return (
         RepresentativeSession.objects.filter(
-            live_condition(now=now, prefix="grant__"), account_id=account_id, ended_at__isnull=True
+            live_condition(now=now, prefix="grant__"), ended_at__isnull=True, **where
         )
         .select_related("staff_user")
         .order_by("started_at", "id")
     )
+
+
+def _visits_inside(*, account_id: int, now: dt.datetime) -> QuerySet[RepresentativeSession]:
+    return _visits_going_on(now=now, account_id=account_id)
 
 
 # Every merchant page asks (the live notice): compiled once per process (accounts/compiled.py).
-_VISITS_INSIDE = CompiledQuery(_visits_inside, account_id=-730_002, now=_NOW)
+_VISITS_INSIDE = CompiledQuery(_visits_inside, account_id=-730_002, now=SENTINEL_NOW)
 
 
-def _visits_inside_accounts_of(*, user_id: int, now: dt.datetime):
+def _visits_inside_accounts_of(
+    *, user_id: int, now: dt.datetime
+) -> QuerySet[RepresentativeSession]:
     """The same, in every account the user is a member of: read with the signed-in user, in
     the same round trip (accounts.backends.read_with_user; registered in apps.py)."""
-    return (
-        RepresentativeSession.objects.filter(
-            live_condition(now=now, prefix="grant__"),
-            account__memberships__user_id=user_id,
-            ended_at__isnull=True,
-        )
-        .select_related("staff_user")
-        .order_by("started_at", "id")
-    )
+    return _visits_going_on(now=now, account__memberships__user_id=user_id)
 
 
-VISITS_INSIDE_ACCOUNTS_OF = CompiledQuery(_visits_inside_accounts_of, user_id=-730_006, now=_NOW)
+VISITS_INSIDE_ACCOUNTS_OF = CompiledQuery(
+    _visits_inside_accounts_of, user_id=-730_006, now=SENTINEL_NOW
+)
+# The name its objects have in what was read with the user.
+VISITS_INSIDE_READ = "visits_inside"
 
 
 def visits_inside(
@@ -434,7 +424,7 @@ def visits_inside(
 ) -> list[RepresentativeSession]:
     """Support visits going on in the account now (open, on a live grant): the live notice.
     Taken from what was read with the signed-in user when there is that, else one query."""
-    read = (read_with_user or {}).get("visits_inside")
+    read = (read_with_user or {}).get(VISITS_INSIDE_READ)
     if read is not None:
         return [visit for visit in read if visit.account_id == account.pk]
     return _VISITS_INSIDE(account_id=account.pk, now=timezone.now())
@@ -444,7 +434,7 @@ def visits_inside(
 class SecurityTabReads:
     grant: RemoteAccessGrant | None
     pending: list[AccessRequest]
-    newest_event_id: int
+    newest_event_id: int  # 0 without one; it changes with every event
 
 
 def security_tab_reads(*, account: Account) -> SecurityTabReads:

@@ -34,7 +34,6 @@ from .models import AccessRequest, RemoteAccessGrant, RepresentativeSession
 from .periods import SUDO_GRANT_DAYS, account_today, grant_is_long
 from .selectors import (
     SecurityTabReads,
-    access_requests_pending,
     live_grant,
     security_tab_reads,
     support_request_for_account,
@@ -106,7 +105,7 @@ def security(request: HttpRequest) -> HttpResponse:
         else:
             say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
         return redirect(_security_url())
-    return _security_page(request, grant=grant, form=form, reads=reads)
+    return _security_page(request, reads=reads, form=form)
 
 
 def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | None) -> str:
@@ -129,16 +128,14 @@ def _pending_requests(
     request: HttpRequest,
     *,
     grant: RemoteAccessGrant | None,
+    pending: list[AccessRequest],
     bound: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
-    pending: list[AccessRequest] | None = None,
 ) -> list[dict]:
     """Each pending request with its sentence and its Approve and Deny forms (`bound` in
     place of the fresh one when what the person chose came back with an error)."""
     account, now = request.latchkey.account, timezone.now()
     bound_to = getattr(bound, "access_request", None)
     rows = []
-    if pending is None:
-        pending = access_requests_pending(account=account)
     for access_request in pending:
         mine = bound_to is not None and bound_to.pk == access_request.pk
         approve = bound if mine and isinstance(bound, ApproveAccessRequestForm) else None
@@ -163,22 +160,21 @@ def _pending_requests(
 def _security_page(
     request: HttpRequest,
     *,
-    grant: RemoteAccessGrant | None,
+    reads: SecurityTabReads,
     form: GrantPeriodForm | None = None,
     bound_request_form: ApproveAccessRequestForm | DenyAccessRequestForm | None = None,
-    reads: SecurityTabReads | None = None,
 ) -> HttpResponse:
-    """The tab; `form` is the grant form (a fresh one when None), `bound_request_form` an
-    Approve or Deny form sent back with an error; `reads` what the tab already read with
-    its grant (else each is read on its own)."""
+    """The tab, from what `security_tab_reads` read; `form` is the grant form (a fresh one
+    when None), `bound_request_form` an Approve or Deny form sent back with an error."""
     actor = request.latchkey.actor
     account = request.latchkey.account
+    grant = reads.grant
     if form is None:
         form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     context = {
         "access_requests": _pending_requests(
-            request, grant=grant, bound=bound_request_form, pending=reads and reads.pending
+            request, grant=grant, pending=reads.pending, bound=bound_request_form
         ),
         "active_tab": "security",
         "grant": grant,
@@ -193,7 +189,7 @@ def _security_page(
         "history": HistoryPage(
             account=account,
             before=request.GET.get("before"),
-            version=reads and reads.newest_event_id,
+            version=reads.newest_event_id,
         ),
         # The day the grant form's custom-date bounds start from (its cache key).
         "form_day": account_today(account=account, now=timezone.now()),
@@ -220,7 +216,8 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
     if account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     access_request = _pending_request_or_404(request, access_request_id)
-    grant = live_grant(account=account)
+    reads = security_tab_reads(account=account)
+    grant = reads.grant
     form = ApproveAccessRequestForm(
         request.POST,
         access_request=access_request,
@@ -229,7 +226,7 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
         current_grant=grant,
     )
     if not form.is_valid():
-        return _security_page(request, grant=grant, bound_request_form=form)
+        return _security_page(request, reads=reads, bound_request_form=form)
     try:
         access_request_approve(
             account=account,
@@ -252,8 +249,8 @@ def access_request_deny_view(request: HttpRequest, access_request_id: int) -> Ht
     access_request = _pending_request_or_404(request, access_request_id)
     form = DenyAccessRequestForm(request.POST, access_request=access_request)
     if not form.is_valid():
-        grant = live_grant(account=request.latchkey.account)
-        return _security_page(request, grant=grant, bound_request_form=form)
+        reads = security_tab_reads(account=request.latchkey.account)
+        return _security_page(request, reads=reads, bound_request_form=form)
     try:
         access_request_deny(
             account=request.latchkey.account,

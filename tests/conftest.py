@@ -114,6 +114,17 @@ def _audit_trail_flushable(request):
 
 
 @pytest.fixture
+def round_trips_counted():
+    """For tests that count round trips to the database: on PostgreSQL a batch of statements
+    is one (accounts.compiled.run_together); SQLite runs each statement in-process, with no
+    round trip to count."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's round trips (SQLite runs each statement in-process)")
+
+
+@pytest.fixture
 def account(db):
     return AccountFactory(name="Acme Store", timezone="America/New_York")
 

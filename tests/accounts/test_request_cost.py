@@ -22,11 +22,10 @@ def test_signed_in_page__memberships_read_once(owner, other_account, client_for)
     assert len(membership_queries) == 1
 
 
+@pytest.mark.usefixtures("round_trips_counted")
 def test_signed_in_page__user_and_memberships_in_one_query(owner, other_account, client_for):
     """The backend loads the signed-in user with their memberships, in one round trip
     (accounts.backends): one statement batch names both tables."""
-    if connection.vendor != "postgresql":
-        pytest.skip("one round trip for several statements is PostgreSQL's (SQLite runs each)")
     MembershipFactory(account=other_account, user=owner, role=Role.ANALYST)
     client = client_for(owner)
     client.get(reverse("accounts:home"))

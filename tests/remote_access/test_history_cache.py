@@ -106,11 +106,10 @@ def test_the_grant_form_follows_the_live_grant_and_the_day(owner, client_for, ac
         assert f'min="{(tomorrow + dt.timedelta(days=1)).isoformat()}"' in later
 
 
+@pytest.mark.usefixtures("round_trips_counted")
 def test_the_tab_reads_grant_requests_and_history_key_in_one_round_trip(
     owner_client, account, owner
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("one round trip for several statements is PostgreSQL's (SQLite runs each)")
     from tests.remote_access.factories import (
         AccessRequestFactory,
         GrantFactory,
@@ -133,11 +132,10 @@ def test_the_tab_reads_grant_requests_and_history_key_in_one_round_trip(
         assert f'FROM "remote_access_{table}"' in tab
 
 
+@pytest.mark.usefixtures("round_trips_counted")
 def test_the_live_notice_comes_with_the_signed_in_user_in_one_round_trip(
     owner, client_for, account, other_account
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip("one round trip for several statements is PostgreSQL's (SQLite runs each)")
     """accounts.backends reads the visits going on in the user's accounts in the same round
     trip as the user and memberships; each account's pages show only their own."""
     from accounts.roles import Role

@@ -317,13 +317,10 @@ def test_representative_cannot_grant_or_remove_even_forged(rep_client, account, 
     assert describe(blocked.first()) == "Sam tried to grant or remove support access — refused"
 
 
+@pytest.mark.usefixtures("round_trips_counted")
 def test_representative_request__costs_at_most_one_query_more_than_an_admin(
     rep_client, admin, account
 ):
-    """Round trips to the database: on PostgreSQL a batch of statements is one (SQLite runs
-    each statement in-process, without a round trip)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("counts PostgreSQL's round trips")
     admin_client = Client()
     admin_client.force_login(admin)
     for client in (admin_client, rep_client):
@@ -337,11 +334,10 @@ def test_representative_request__costs_at_most_one_query_more_than_an_admin(
     assert queries(rep_client) <= queries(admin_client) + 1
 
 
+@pytest.mark.usefixtures("round_trips_counted")
 def test_representative_request__visit_check_comes_with_the_user_in_one_round_trip(rep_client):
     """accounts.backends.read_with_session: the visit the session is in is checked in the
     same statement batch as the signed-in user (remote_access.middleware)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("one round trip for several statements is PostgreSQL's (SQLite runs each)")
     rep_client.get("/settings/")
     with CaptureQueriesContext(connection) as captured:
         assert rep_client.get("/settings/").status_code == 200
