@@ -220,3 +220,54 @@ def test_queries_run_together_in_one_round_trip_return_what_each_returns_alone(w
     assert [[facts(obj) for obj in objects] for objects in together] == alone
     assert all(alone), "each query finds something"
     assert len(queries) == (1 if connection.vendor == "postgresql" else 3)
+
+
+def _prepared_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_compiled_queries_run_as_statements_prepared_once_per_connection(
+    world, round_trips_counted
+):
+    """PostgreSQL plans a prepared statement once, not on every request
+    (docs/performance.md): the session's read is prepared by its first call and reused."""
+    live = world["sessions"][0]
+    SessionStore(live).load()
+    prepared = [sql for sql in _prepared_statements() if '"django_session"' in sql]
+    assert len(prepared) == 1, prepared
+    with CaptureQueriesContext(connection) as queries:
+        assert SessionStore(live).load() == {"x": 1}
+    assert [sql for sql in _prepared_statements() if '"django_session"' in sql] == prepared
+    # The query log shows the statement with its values, as for any other query.
+    assert live in queries[0]["sql"]
+
+
+def test_without_prepared_statements_compiled_queries_still_run(world, round_trips_counted):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler that cannot keep them) sends the same
+    statements unprepared, still in one round trip."""
+    connection.ensure_connection()
+    raw = connection.connection
+    threshold, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            live = world["sessions"][0]
+            assert SessionStore(live).load() == {"x": 1}
+        assert len(queries) == 1
+        assert not any('"django_session"' in sql for sql in _prepared_statements())
+    finally:
+        raw.prepare_threshold = threshold
+
+
+def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on(
+    world, round_trips_counted
+):
+    from django.db import DataError, transaction
+
+    from accounts.compiled import run_together
+
+    query = next(q for q in REGISTRY if name_of(q) == "accounts.selectors._memberships_of")
+    with pytest.raises(DataError), transaction.atomic():
+        run_together(query.bind(user_id="not a number"), query.bind(user_id=world["person"].pk))
+    assert [m.account.name for m in query(user_id=world["person"].pk)] == ["Acme", "Zed"]

@@ -119,6 +119,13 @@ def database(url: str) -> dict:
     config = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = "config.postgresql"
+        # The reads every request makes run as prepared statements (accounts/compiled.py);
+        # psycopg ignores a request to prepare while this is None, Django's default. Only
+        # server-side binding cursors prepare, and only those queries use one: the ORM's
+        # client-side cursors are unaffected. Off behind a pooler that cannot keep prepared
+        # statements (PgBouncer in transaction mode before 1.21; docs/operations.md).
+        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            config.setdefault("OPTIONS", {})["prepare_threshold"] = 5
     return config
 
 
