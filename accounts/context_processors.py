@@ -28,11 +28,14 @@ def current_account(request: HttpRequest) -> dict:
     # Only a member switches accounts; a representative is pinned to the one they entered.
     # The memberships came with the current one (CurrentAccountMiddleware): no query here.
     others = [] if actor is None or actor.is_representative else context.memberships
+    other_accounts = [m.account for m in others if m.account_id != account.pk]
     return {
         "VENDOR_NAME": settings.VENDOR_NAME,
         "actor": actor,
         "current_account": account,
-        "other_accounts": [m.account for m in others if m.account_id != account.pk],
+        "other_accounts": other_accounts,
+        # The account menu's key names the accounts it lists (templates/base.html).
+        "menu_accounts": " ".join(f"{other.pk}:{other.name}" for other in other_accounts),
         "nav_section": nav_section(request.path),
         "can_import": actor is not None and actor.can(Capability.IMPORT_DATA),
         "can_manage_integrations": actor is not None and actor.can(Capability.MANAGE_INTEGRATIONS),

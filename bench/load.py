@@ -8,7 +8,8 @@ against three pages, interleaved in short slices A/B/C/A/B/C… so that the mach
 falls on all of them alike:
 
 - the **fair baseline**: /bench/empty/, a signed-in page extending base.html with an empty
-  body, same middleware, same Owner (the session cookie is carried by a Lua script);
+  body, same middleware, same Owner (the session and CSRF cookies a browser would send are
+  carried by a Lua script);
 - the **Security tab** (/settings/security/) as that Owner, with 1,000 history events;
 - the **framework's floor**: /bench/floor/ without a cookie, a view that answers "ok"
   through the same middleware (what /healthz was when the issue was filed);
@@ -52,6 +53,8 @@ def signed_in_owner_cookie() -> str:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+    from django.utils.crypto import get_random_string
 
     from remote_access.models import AccessEvent
 
@@ -65,7 +68,13 @@ def signed_in_owner_cookie() -> str:
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
     session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    # A browser that has seen a page with a form sends its CSRF cookie back: without it,
+    # every request would make and set a new one, which no signed-in person's page does.
+    csrf_secret = get_random_string(CSRF_SECRET_LENGTH, CSRF_ALLOWED_CHARS)
+    return (
+        f"{settings.SESSION_COOKIE_NAME}={session.session_key}; "
+        f"{settings.CSRF_COOKIE_NAME}={csrf_secret}"
+    )
 
 
 def start_gunicorn(port: int = PORT) -> subprocess.Popen:

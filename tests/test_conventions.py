@@ -91,3 +91,31 @@ def test_kept_fragments_vary_by_language_and_live_in_the_process():
         if 'using="fragments"' not in arguments or " language " not in f" {arguments} "
     ]
     assert wrong == []
+
+
+def test_forms_in_kept_fragments_use_the_kept_token():
+    """A `{% csrf_token %}` inside a kept fragment, or in a template the fragment includes,
+    would be rendered once and served to others: forms there write `{% kept_csrf_token %}`,
+    which each page fills in with its own token (accounts/kept_forms.py)."""
+    import re
+
+    templates = ROOT / "templates"
+    block = re.compile(r"{%\s*cache\s[^%]*%}(.*?){%\s*endcache\s*%}", re.S)
+    include = re.compile(r"""{%\s*include\s+["']([^"']+)["']""")
+
+    def text_with_includes(text: str, seen: frozenset = frozenset()) -> str:
+        parts = [text]
+        for name in include.findall(text):
+            path = templates / name
+            if name not in seen and path.exists():
+                parts.append(text_with_includes(path.read_text(), seen | {name}))
+        return "\n".join(parts)
+
+    fragments = {
+        f"{path.relative_to(ROOT)} #{number}": text_with_includes(body)
+        for path in sorted(templates.rglob("*.html"))
+        for number, body in enumerate(block.findall(path.read_text()), 1)
+    }
+    assert any("kept_csrf_token" in text for text in fragments.values()), "forms are kept"
+    frozen = [where for where, text in fragments.items() if re.search(r"{%\s*csrf_token", text)]
+    assert frozen == []

@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.middleware.CurrentAccountMiddleware",
+    # Innermost: this response's CSRF token into the forms of kept fragments, before
+    # CsrfViewMiddleware sets the cookie (accounts/kept_forms.py).
+    "accounts.kept_forms.KeptFormTokensMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
