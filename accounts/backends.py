@@ -1,20 +1,32 @@
 """Signing in and loading the signed-in user: Django's ModelBackend, with the user, their
-memberships and what other apps read about them (the live notice's visits) fetched in one
-round trip, by queries compiled once per process.
+memberships and what other apps read for the request fetched together, by queries compiled
+once per process.
 
-Every signed-in page needs them (the current account, the role, the account menu, the
-notice), and their round trips and ORM compilations were the largest part of an empty page
-(docs/performance.md). Passwords, `is_active` and the session's hash are checked exactly as
-Django checks them: only `get_user` differs.
+Every signed-in page needs them (the current account, the role, the account menu, the live
+notice), and their round trips were the largest part of an empty page
+(docs/performance.md). They come in **the first round trip**: a request reads its session
+first, and the user's id is inside the session's signed data, so the user would be a second
+round trip. When this process has loaded the session before, it reads everything in one,
+from what the session held last time (accounts.sessions), and keeps those results only if
+the session still holds the same; else it reads them as a second round trip.
+
+Passwords, `is_active` and the session's hash are checked exactly as Django checks them:
+only `get_user` differs.
 """
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from .compiled import Bound, CompiledQuery, run_together
@@ -27,16 +39,35 @@ def _user(*, user_id: int) -> QuerySet[User]:
 
 
 _USER = CompiledQuery(_user, user_id=-730_011)
+USER_READ, MEMBERSHIPS_READ = "user", "memberships"
 
-# Other apps' reads about the signed-in user, run in the same round trip as the user and
-# their memberships; an app adds its own in AppConfig.ready() (remote_access: the visits
-# going on in the user's accounts, for the live notice). Each query takes `user_id` and
-# `now`; its objects land on `user.read_with_user[name]` for this request.
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What is known of a request before its first query."""
+
+    session: Mapping[str, Any]  # what the session holds
+    view_name: str  # the view its address resolves to ("" for none)
+    now: dt.datetime
+
+
+# Other apps' reads about the signed-in user (remote_access: the visits going on in the
+# user's accounts, for the live notice); each query takes `user_id` and `now`.
 _READ_WITH_USER: dict[str, CompiledQuery] = {}
+# Other apps' reads for what the request is (remote_access: the visit the session is in;
+# the Security tab's own reads): each provider returns {name: bound query}, {} for none.
+RequestRead = Callable[[RequestFacts], dict[str, Bound]]
+_READ_WITH_REQUEST: list[RequestRead] = []
 
 
 def read_with_user(name: str, query: CompiledQuery) -> None:
+    """Register in AppConfig.ready(); the objects land on `user.read_with_user[name]`."""
     _READ_WITH_USER[name] = query
+
+
+def read_with_request(provider: RequestRead) -> None:
+    """Register in AppConfig.ready(); the objects land on `user.read_with_user[name]`."""
+    _READ_WITH_REQUEST.append(provider)
 
 
 def read_with_user_results(user) -> dict[str, list[Model]]:
@@ -44,55 +75,71 @@ def read_with_user_results(user) -> dict[str, list[Model]]:
     return getattr(user, "read_with_user", {})
 
 
-# Reads that depend on what the session holds (remote_access: the visit it is in), bound by
-# `SessionReadsMiddleware` from the session before anything loads the user, and run in the
-# same round trip as the user. A provider returns None when its session holds nothing.
-SessionRead = Callable[[SessionBase], Bound | None]
-_READ_WITH_SESSION: dict[str, SessionRead] = {}
-# This request's: (the session's user id, {name: bound query}); reset after each request.
-_session_reads: ContextVar[tuple[str | None, dict[str, Bound]]] = ContextVar(
-    "session_reads", default=(None, {})
-)
+def user_reads(facts: RequestFacts) -> dict[str, Bound]:
+    """Everything read with the session's user for this request, bound ({} without one)."""
+    try:
+        user_id = User._meta.pk.to_python(facts.session.get(SESSION_KEY))
+    except ValidationError:
+        return {}
+    if user_id is None:
+        return {}
+    reads = {
+        USER_READ: _USER.bind(user_id=user_id),
+        MEMBERSHIPS_READ: USER_MEMBERSHIPS.bind(user_id=user_id),
+    }
+    for name, query in _READ_WITH_USER.items():
+        reads[name] = query.bind(user_id=user_id, now=facts.now)
+    for provider in _READ_WITH_REQUEST:
+        reads.update(provider(facts))
+    return reads
 
 
-def read_with_session(name: str, provider: SessionRead) -> None:
-    _READ_WITH_SESSION[name] = provider
+@dataclass(frozen=True)
+class _Planned:
+    user_id: Any
+    reads: dict[str, Bound]
+    results: dict[str, list[Model]] | None  # read ahead with the session, else None
 
 
-def bind_session_reads(session: SessionBase):
-    """Bind every provider's read for this session; returns the token to reset with."""
-    bound = {}
-    user_id = session.get(SESSION_KEY)
-    if user_id is not None:
-        for name, provider in _READ_WITH_SESSION.items():
-            if (read := provider(session)) is not None:
-                bound[name] = read
-    return _session_reads.set((user_id, bound))
+# This request's plan, from `plan_reads`; reset after each request.
+_planned: ContextVar[_Planned | None] = ContextVar("planned_reads", default=None)
 
 
-def reset_session_reads(token) -> None:
-    _session_reads.reset(token)
+def _view_name(request: HttpRequest) -> str:
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return ""
+
+
+def plan_reads(request: HttpRequest):
+    """Before anything loads the session (SessionReadsMiddleware): plan what is read with
+    the user, let the session read it ahead, and keep what was read ahead if it is exactly
+    what the loaded session asks for. Returns the token to reset with."""
+    session = request.session
+    facts = partial(RequestFacts, view_name=_view_name(request), now=timezone.now())
+    session.read_ahead = lambda held: user_reads(facts(session=held))
+    reads = user_reads(facts(session=session))  # loads the session
+    results = getattr(session, "read_ahead_results", lambda reads: None)(reads)
+    user_id = reads[USER_READ].values["user_id"] if reads else None
+    return _planned.set(_Planned(user_id=user_id, reads=reads, results=results))
+
+
+def reset_planned_reads(token) -> None:
+    _planned.reset(token)
 
 
 class UserBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:
-        now = timezone.now()
-        session_user_id, session_reads = _session_reads.get()
-        if session_user_id != str(user_id):  # another user than the session's: not theirs
-            session_reads = {}
-        reads = {
-            **{
-                name: query.bind(user_id=user_id, now=now)
-                for name, query in _READ_WITH_USER.items()
-            },
-            **session_reads,
-        }
-        names = list(reads)
-        found, memberships, *others = run_together(
-            _USER.bind(user_id=user_id),
-            USER_MEMBERSHIPS.bind(user_id=user_id),
-            *reads.values(),
-        )
+        planned = _planned.get()
+        if planned is not None and planned.user_id == user_id:
+            reads, results = planned.reads, planned.results
+        else:  # another user than the session's: nothing the session asked for
+            facts = RequestFacts(session={SESSION_KEY: user_id}, view_name="", now=timezone.now())
+            reads, results = user_reads(facts), None
+        if results is None:
+            results = dict(zip(reads, run_together(*reads.values()), strict=True))
+        found, memberships = results[USER_READ], results[MEMBERSHIPS_READ]
         user = found[0] if found else None
         if user is None or not self.user_can_authenticate(user):
             return None
@@ -101,5 +148,9 @@ class UserBackend(ModelBackend):
         # Read by accounts.selectors.memberships_for_request and the apps that asked, for
         # this request only: the user object lives as long as the request.
         user.loaded_memberships = memberships
-        user.read_with_user = dict(zip(names, others, strict=True))
+        user.read_with_user = {
+            name: objects
+            for name, objects in results.items()
+            if name not in (USER_READ, MEMBERSHIPS_READ)
+        }
         return user

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from .actors import MemberActor
-from .backends import bind_session_reads, reset_session_reads
+from .backends import plan_reads, reset_planned_reads
 from .context import context_of
 from .selectors import memberships_for_request
 from .services.mfa import user_has_mfa
@@ -21,19 +21,18 @@ STAFF_SESSION_EXPIRED = _("Your staff session has expired. Sign in again to go o
 
 
 class SessionReadsMiddleware:
-    """Between the session and the user: bind the reads other apps want for what this
-    session holds, so that loading the user runs them in the same round trip
-    (accounts.backends.read_with_session)."""
+    """Before anything loads the session: plan what this request reads with its user, so
+    that it comes in the session's round trip when it can (accounts.backends.plan_reads)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = bind_session_reads(request.session)
+        token = plan_reads(request)
         try:
             return self.get_response(request)
         finally:
-            reset_session_reads(token)
+            reset_planned_reads(token)
 
 
 class CurrentAccountMiddleware:

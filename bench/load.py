@@ -56,6 +56,7 @@ def signed_in_owner_cookie() -> str:
     from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
     from django.utils.crypto import get_random_string
 
+    from accounts.middleware import SESSION_ACCOUNT_KEY
     from remote_access.models import AccessEvent
 
     account, owner = shop_with_live_grant()
@@ -67,6 +68,7 @@ def signed_in_owner_cookie() -> str:
     session[SESSION_KEY] = str(owner.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
+    session[SESSION_ACCOUNT_KEY] = account.pk  # the account signing in chose, as it leaves it
     session.create()
     # A browser that has seen a page with a form sends its CSRF cookie back: without it,
     # every request would make and set a new one, which no signed-in person's page does.

@@ -23,7 +23,8 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from accounts.authorization import SAFE_METHODS
-from accounts.backends import read_with_user_results
+from accounts.backends import RequestFacts, read_with_user_results
+from accounts.commits import commit_without_waiting
 from accounts.compiled import Bound
 from accounts.context import context_of
 
@@ -106,13 +107,14 @@ def leave_account(request: HttpRequest, session: RepresentativeSession | None) -
 VISIT_READ = "visit"
 
 
-def visit_read_for_session(session) -> Bound | None:
-    """The visit check for the visit this session is in, to run in the same round trip as
-    the signed-in user (registered in apps.py); None outside a visit."""
-    visit_id, user_id = session.get(VISIT_SESSION_KEY), session.get(SESSION_KEY)
+def visit_read_for_request(facts: RequestFacts) -> dict[str, Bound]:
+    """The visit check for the visit the session is in, to run with the signed-in user
+    (registered in apps.py); nothing outside a visit."""
+    visit_id, user_id = facts.session.get(VISIT_SESSION_KEY), facts.session.get(SESSION_KEY)
     if visit_id is None or user_id is None:
-        return None
-    return visit_state_read(session_id=visit_id, staff_user_id=int(user_id), now=timezone.now())
+        return {}
+    read = visit_state_read(session_id=visit_id, staff_user_id=int(user_id), now=facts.now)
+    return {VISIT_READ: read}
 
 
 class RepresentativeMiddleware:
@@ -227,16 +229,18 @@ def _request_facts(request: HttpRequest, response: HttpResponse) -> dict:
 def page_view_record(
     request: HttpRequest, session: RepresentativeSession, response: HttpResponse
 ) -> None:
-    """One row per page a representative opens (DESIGN §5.10)."""
-    event_record(
-        account=session.account,
-        kind=AccessEvent.Kind.PAGE_VIEWED,
-        actor=request.latchkey.actor,
-        grant=session.grant,
-        session=session,
-        object_label=page_title(request, response),
-        **_request_facts(request, response),
-    )
+    """One row per page a representative opens (DESIGN §5.10), committed without waiting
+    for the disk (accounts.commits; docs/operations.md says what a database crash loses)."""
+    with commit_without_waiting():
+        event_record(
+            account=session.account,
+            kind=AccessEvent.Kind.PAGE_VIEWED,
+            actor=request.latchkey.actor,
+            grant=session.grant,
+            session=session,
+            object_label=page_title(request, response),
+            **_request_facts(request, response),
+        )
 
 
 def action_record(

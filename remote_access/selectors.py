@@ -23,7 +23,9 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from accounts.backends import RequestFacts
 from accounts.compiled import SENTINEL_NOW, Bound, CompiledQuery, run_together
+from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.models import Account, User
 
 from .events import EVENT_RELATED, describe
@@ -437,16 +439,34 @@ class SecurityTabReads:
     newest_event_id: int  # 0 without one; it changes with every event
 
 
-def security_tab_reads(*, account: Account) -> SecurityTabReads:
+def _security_tab_bound(*, account_id: int, now: dt.datetime) -> dict[str, Bound]:
+    """The tab's three reads, named for the account they read."""
+    return {
+        f"security-tab:{account_id}:grant": _LIVE_GRANT.bind(account_id=account_id, now=now),
+        f"security-tab:{account_id}:pending": _PENDING.bind(account_id=account_id, now=now),
+        f"security-tab:{account_id}:newest": _NEWEST_EVENT.bind(account_id=account_id),
+    }
+
+
+def security_tab_read_for_request(facts: RequestFacts) -> dict[str, Bound]:
+    """The Security tab's reads, to run with the signed-in user (registered in apps.py): for
+    the account the session has chosen; the tab uses them if that is the account it shows."""
+    account_id = facts.session.get(SESSION_ACCOUNT_KEY)
+    if facts.view_name != "remote_access:security" or account_id is None:
+        return {}
+    return _security_tab_bound(account_id=account_id, now=facts.now)
+
+
+def security_tab_reads(*, account: Account, read_with_user: dict | None = None) -> SecurityTabReads:
     """What the Security tab reads besides its history page — the live grant, the pending
     requests for access, the newest event id (the cached history's key) — in one round
-    trip."""
-    now = timezone.now()
-    grants, pending, newest = run_together(
-        _LIVE_GRANT.bind(account_id=account.pk, now=now),
-        _PENDING.bind(account_id=account.pk, now=now),
-        _NEWEST_EVENT.bind(account_id=account.pk),
-    )
+    trip, or none when they were read with the signed-in user for this account."""
+    bound = _security_tab_bound(account_id=account.pk, now=timezone.now())
+    read = read_with_user or {}
+    if all(name in read for name in bound):
+        grants, pending, newest = (read[name] for name in bound)
+    else:
+        grants, pending, newest = run_together(*bound.values())
     return SecurityTabReads(
         grant=grants[0] if grants else None,
         pending=pending,

@@ -1,15 +1,19 @@
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.authorization import describe_action, no_account, refuse, render_refusal, requires
+from accounts.backends import read_with_user_results
 from accounts.context import context_of
 from accounts.csv_export import csv_response
 from accounts.errors import ApplicationError
@@ -92,20 +96,20 @@ def security(request: HttpRequest) -> HttpResponse:
     account = request.latchkey.account
     if request.method == "POST" and account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
-    reads = security_tab_reads(account=account)
+    reads = security_tab_reads(account=account, read_with_user=read_with_user_results(request.user))
+    if request.method != "POST":
+        return _security_page(request, reads=reads)
     grant = reads.grant
-    form = GrantPeriodForm(
-        posted(request), account=account, now=timezone.now(), current_grant=grant
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = access_grant(account=account, actor=request.latchkey.actor, **form.grant_fields())
-        except ApplicationError as error:
-            show_error(request, error, panel=PANEL)
-        else:
-            say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
-        return redirect(_security_url())
-    return _security_page(request, reads=reads, form=form)
+    form = GrantPeriodForm(request.POST, account=account, now=timezone.now(), current_grant=grant)
+    if not form.is_valid():
+        return _security_page(request, reads=reads, form=form)
+    try:
+        new = access_grant(account=account, actor=request.latchkey.actor, **form.grant_fields())
+    except ApplicationError as error:
+        show_error(request, error, panel=PANEL)
+    else:
+        say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
+    return redirect(_security_url())
 
 
 def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | None) -> str:
@@ -169,9 +173,24 @@ def _security_page(
     actor = request.latchkey.actor
     account = request.latchkey.account
     grant = reads.grant
-    if form is None:
-        form = GrantPeriodForm(account=account, now=timezone.now(), current_grant=grant)
+    now = timezone.now()
+    today = account_today(account=account, now=now)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
+    panel_key = ""
+    if form is None:
+        # Built only if the panel is rendered, not when it is kept.
+        form = SimpleLazyObject(
+            lambda: GrantPeriodForm(account=account, now=now, current_grant=grant)
+        )
+        if can_manage or actor.is_representative:
+            panel_key = remote_access_panel_key(
+                account=account,
+                grant=grant,
+                can_manage=can_manage,
+                support=actor.is_representative,
+                now=now,
+                today=today,
+            )
     context = {
         "access_requests": _pending_requests(
             request, grant=grant, pending=reads.pending, bound=bound_request_form
@@ -180,11 +199,13 @@ def _security_page(
         "grant": grant,
         "form": form,
         "can_manage": can_manage,
+        "panel_key": panel_key,
         "grant_deciders": (
             [] if can_manage or actor.is_representative else owners_and_admins(account=account)
         ),
-        "zone_abbreviations": timefmt.zone_abbreviations(zone=account.tzinfo, now=timezone.now()),
-        "preview_words": timefmt.preview_words(),
+        # Called only if the panel is rendered (a template calls a callable it is given).
+        "zone_abbreviations": lambda: timefmt.zone_abbreviations(zone=account.tzinfo, now=now),
+        "preview_words": timefmt.preview_words,
         "can_export": actor.can(Capability.EXPORT_ACCESS_HISTORY),
         "history": HistoryPage(
             account=account,
@@ -192,10 +213,45 @@ def _security_page(
             version=reads.newest_event_id,
         ),
         # The day the grant form's custom-date bounds start from (its cache key).
-        "form_day": account_today(account=account, now=timezone.now()),
+        "form_day": today,
     }
-    errors = form.errors or (bound_request_form is not None and bound_request_form.errors)
+    errors = bound_request_form is not None and bound_request_form.errors
+    if not isinstance(form, SimpleLazyObject):
+        errors = errors or form.errors
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)
+
+
+def remote_access_panel_key(
+    *,
+    account,
+    grant: RemoteAccessGrant | None,
+    can_manage: bool,
+    support: bool,
+    now: dt.datetime,
+    today: dt.date,
+) -> str:
+    """Everything the remote-access panel shows with a fresh form, for keeping it per process
+    (security.html): the account, its zone and whether remote access is off; the live grant
+    (a grant never changes: a change is a new grant) with its granter as named now and the
+    time left as written; whether the person manages access and whether they are support
+    (members who cannot manage see who can: not kept); and the account's today, which the
+    form's custom-date bounds and the zone's abbreviations for the year start from."""
+    parts = [
+        account.pk,
+        account.timezone,
+        account.remote_access_disabled,
+        can_manage,
+        support,
+        today.isoformat(),
+    ]
+    if grant is not None:
+        parts += [
+            grant.pk,
+            grant.granted_by.full_name,
+            grant.granted_by.email,
+            timefmt.time_left(until=grant.expires_at, now=now),
+        ]
+    return "|".join(str(part) for part in parts)
 
 
 def _pending_request_or_404(request: HttpRequest, request_id: int) -> AccessRequest:
@@ -216,7 +272,7 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
     if account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     access_request = _pending_request_or_404(request, access_request_id)
-    reads = security_tab_reads(account=account)
+    reads = security_tab_reads(account=account, read_with_user=read_with_user_results(request.user))
     grant = reads.grant
     form = ApproveAccessRequestForm(
         request.POST,

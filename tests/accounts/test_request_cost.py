@@ -39,7 +39,8 @@ def test_signed_in_page__user_and_memberships_in_one_query(owner, other_account,
     assert len(reads_of_people) == 1
     assert 'FROM "accounts_membership"' in reads_of_people[0]
     assert 'FROM "accounts_user"' in reads_of_people[0]
-    assert len(queries) == 2, "the session, then everyone's reads about the user"
+    assert len(queries) == 1, "the session and everyone's reads about the user"
+    assert 'FROM "django_session"' in reads_of_people[0]
 
 
 def test_a_user_without_memberships_still_signs_in(client, support_staff):
@@ -47,3 +48,118 @@ def test_a_user_without_memberships_still_signs_in(client, support_staff):
     client.force_login(support_staff)
     response = client.get(reverse("accounts:home"))
     assert response.wsgi_request.user == support_staff
+
+
+def page_queries(client, path: str = "/") -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries]
+
+
+@pytest.mark.usefixtures("round_trips_counted")
+def test_a_session_this_process_has_not_seen_takes_a_second_round_trip(owner, client_for):
+    """The user's id is in the session's signed data: without a guess from an earlier
+    request, the user is read after the session."""
+    from accounts.sessions import forget_held_sessions
+
+    client = client_for(owner)
+    client.get("/")
+    forget_held_sessions()
+    queries = page_queries(client)
+    assert len(queries) == 2
+    assert 'FROM "django_session"' in queries[0]
+    assert 'FROM "accounts_user"' in queries[1]
+
+
+@pytest.mark.usefixtures("round_trips_counted")
+def test_the_security_tab_is_one_round_trip(owner, account, client_for):
+    """Its own reads (grant, requests, newest event) come with the session and the user, for
+    the account the session has chosen (signing in chooses one, as switching does)."""
+    client = client_for(owner)
+    client.post(reverse("accounts:switch", args=[account.pk]))
+    security = reverse("remote_access:security")
+    client.get(security)
+    queries = page_queries(client, security)
+    assert len(queries) == 1
+    assert 'FROM "remote_access_remoteaccessgrant"' in queries[0]
+
+
+def test_a_guess_from_what_the_session_held_before_is_dropped_when_it_changed(
+    owner, account, other_account, client_for
+):
+    """Switching accounts changes what the session holds: the Security tab read ahead for
+    the old account is not used for the new one."""
+    from tests.remote_access.factories import GrantFactory
+
+    MembershipFactory(account=other_account, user=owner, role=Role.OWNER)
+    GrantFactory(account=other_account, granted_by=owner)
+    client = client_for(owner)
+    security = reverse("remote_access:security")
+    client.post(reverse("accounts:switch", args=[account.pk]))
+    assert "No access" in client.get(security).content.decode()
+    client.post(reverse("accounts:switch", args=[other_account.pk]))
+    html = client.get(security).content.decode()
+    assert "Globex" in html
+    assert "Access is on" in html
+
+
+def test_what_is_read_ahead_is_as_fresh_as_the_session(owner, client_for):
+    """The user is read in the session's own round trip: a password changed or an account
+    switched off since the last request signs the session out at once."""
+    client = client_for(owner)
+    assert client.get("/").status_code == 200
+    owner.set_password("a new long passphrase 42")
+    owner.save()
+    assert client.get("/").status_code == 302
+
+    client = client_for(owner)
+    assert client.get("/").status_code == 200
+    owner.is_active = False
+    owner.save()
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_ended_elsewhere_is_not_signed_in_by_its_guess(owner, client_for):
+    from django.contrib.sessions.models import Session
+
+    client = client_for(owner)
+    assert client.get("/").status_code == 200
+    Session.objects.all().delete()  # signed out everywhere, by another process
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.wsgi_request.user.is_anonymous
+
+
+def test_reads_made_from_an_outdated_guess_are_never_used(owner, account, client_for):
+    """What the session held when this process last loaded it is only a guess: the reads
+    made from it are used only if the session, once loaded, asks for exactly the same."""
+    from django.test import RequestFactory
+
+    from accounts import backends, sessions
+    from accounts.middleware import SESSION_ACCOUNT_KEY
+
+    client = client_for(owner)
+    client.post(reverse("accounts:switch", args=[account.pk]))
+    client.get("/")  # this process now holds what the session holds
+    key = client.session.session_key
+    held = sessions._HELD[key]
+
+    def plan(guess: dict):
+        """Plan a Security tab request on this session, with `guess` as what it held."""
+        sessions._HELD[key] = guess
+        request = RequestFactory().get(reverse("remote_access:security"))
+        request.session = sessions.SessionStore(key)
+        token = backends.plan_reads(request)
+        try:
+            return request.session, backends._planned.get()
+        finally:
+            backends.reset_planned_reads(token)
+
+    session, planned = plan(held)
+    assert session._read_ahead is not None
+    assert planned.results is not None, "a right guess saves the second round trip"
+
+    session, planned = plan({**held, SESSION_ACCOUNT_KEY: account.pk + 1000})
+    assert session._read_ahead is not None, "reads were made from the outdated guess"
+    assert planned.results is None, "and dropped: the user's reads run again"

@@ -349,6 +349,7 @@ def test_security_tab__queries_do_not_grow_with_pending_requests(account, owner)
         return len(captured)
 
     AccessRequestFactory(account=account)
+    queries()  # the session's first page here costs a round trip more (accounts.sessions)
     one = queries()
     for _ in range(4):
         AccessRequestFactory(account=account, staff_user=StaffUserFactory())

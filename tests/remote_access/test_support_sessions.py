@@ -353,17 +353,19 @@ def test_session_reads__never_run_for_another_user_than_the_sessions(
 ):
     """A read bound from a session belongs to that session's user: loading anyone else (the
     backend is asked for another id) runs none of it."""
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
 
-    from accounts.backends import UserBackend, bind_session_reads, reset_session_reads
+    from accounts.backends import UserBackend, plan_reads, reset_planned_reads
+    from accounts.sessions import SessionStore
 
-    session = SessionStore(rep_client.session.session_key)
-    token = bind_session_reads(session)
+    request = RequestFactory().get("/settings/")
+    request.session = SessionStore(rep_client.session.session_key)
+    token = plan_reads(request)
     try:
         someone_else = UserBackend().get_user(admin.pk)
         staff = UserBackend().get_user(support_staff.pk)
     finally:
-        reset_session_reads(token)
+        reset_planned_reads(token)
     assert "visit" not in someone_else.read_with_user
     assert len(staff.read_with_user["visit"]) == 1
     after = UserBackend().get_user(support_staff.pk)

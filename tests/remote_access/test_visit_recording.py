@@ -112,3 +112,45 @@ def test_post_answering_500__change_rolled_back_attempt_recorded(inside, account
     (event,) = recorded(account)
     assert (event.kind, event.result) == (Kind.ACTION_PERFORMED, 500)
     assert describe(event) == "Sam sent POST /test/rename-then-fail/ — nothing was changed"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls(__name__)
+def test_page_views_alone_commit_without_waiting_for_the_disk(inside, account):
+    """accounts.commits: a page view's row commits with synchronous_commit off for its own
+    transaction (a database crash may lose the last fraction of a second of page views);
+    the visit's other rows, an action included, wait for the disk as every write does."""
+    from accounts.commits import RELAXED
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    with CaptureQueriesContext(connection) as captured:
+        assert inside.get("/settings/security/").status_code == 200
+        assert inside.post("/test/rename/", {"name": "Acme Shop"}).status_code == 200
+    relaxed = [query["sql"] for query in captured if RELAXED in query["sql"]]
+    assert len(relaxed) == 1
+    assert relaxed[0].startswith('INSERT INTO "remote_access_accessevent"')
+    assert [event.kind for event in recorded(account)] == [
+        Kind.PAGE_VIEWED,
+        Kind.ACTION_PERFORMED,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on", "the setting ends with its transaction"
+
+
+def test_inside_a_transaction_nothing_is_relaxed(account):
+    """Its other writes must keep their durability: the page view then waits as they do."""
+    from django.db import transaction
+
+    from accounts.commits import RELAXED, commit_without_waiting
+    from tests.remote_access.factories import AccessEventFactory
+
+    with (
+        transaction.atomic(),
+        CaptureQueriesContext(connection) as captured,
+        commit_without_waiting(),
+    ):
+        AccessEventFactory(account=account)
+    assert captured, "the event was written"
+    assert not any(RELAXED in query["sql"] for query in captured)

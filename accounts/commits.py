@@ -1,0 +1,37 @@
+"""Writes that may commit without waiting for the disk.
+
+PostgreSQL's `synchronous_commit = off` (for one transaction) answers a commit once the
+write-ahead log has the change in memory, before it is flushed: a crash of the database
+server can lose the last fraction of a second of such commits (at most three times
+`wal_writer_delay`, 600 ms by default), never corrupt anything or lose other commits.
+Used only for the page-view rows of support visits (remote_access.middleware), where waiting
+for the disk was most of what a representative's page cost over an Admin's
+(docs/performance.md); every other write waits as usual.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import connections
+
+RELAXED = "; SET LOCAL synchronous_commit TO OFF"
+
+
+@contextmanager
+def commit_without_waiting(using: str = "default") -> Iterator[None]:
+    """Statements run in here, each its own transaction (autocommit), commit without
+    waiting for the disk. Inside a transaction this changes nothing: its other writes
+    must not lose their durability."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+
+    def relaxed(execute, sql, params, many, context):
+        # After the statement, in the same query message: PostgreSQL runs both in one
+        # implicit transaction, and the setting holds for its commit only. The statement's
+        # own result (an INSERT's RETURNING) stays the cursor's first.
+        return execute(sql + RELAXED, params, many, context)
+
+    with connection.execute_wrapper(relaxed):
+        yield
