@@ -26,7 +26,6 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from .compiled import Bound, CompiledQuery, run_together
@@ -47,7 +46,7 @@ class RequestFacts:
     """What is known of a request before its first query."""
 
     session: Mapping[str, Any]  # what the session holds
-    view_name: str  # the view its address resolves to ("" for none)
+    path: str
     now: dt.datetime
 
 
@@ -105,19 +104,12 @@ class _Planned:
 _planned: ContextVar[_Planned | None] = ContextVar("planned_reads", default=None)
 
 
-def _view_name(request: HttpRequest) -> str:
-    try:
-        return resolve(request.path_info).view_name
-    except Resolver404:
-        return ""
-
-
 def plan_reads(request: HttpRequest):
     """Before anything loads the session (SessionReadsMiddleware): plan what is read with
     the user, let the session read it ahead, and keep what was read ahead if it is exactly
     what the loaded session asks for. Returns the token to reset with."""
     session = request.session
-    facts = partial(RequestFacts, view_name=_view_name(request), now=timezone.now())
+    facts = partial(RequestFacts, path=request.path_info, now=timezone.now())
     session.read_ahead = lambda held: user_reads(facts(session=held))
     reads = user_reads(facts(session=session))  # loads the session
     results = getattr(session, "read_ahead_results", lambda reads: None)(reads)
@@ -135,7 +127,7 @@ class UserBackend(ModelBackend):
         if planned is not None and planned.user_id == user_id:
             reads, results = planned.reads, planned.results
         else:  # another user than the session's: nothing the session asked for
-            facts = RequestFacts(session={SESSION_KEY: user_id}, view_name="", now=timezone.now())
+            facts = RequestFacts(session={SESSION_KEY: user_id}, path="", now=timezone.now())
             reads, results = user_reads(facts), None
         if results is None:
             results = dict(zip(reads, run_together(*reads.values()), strict=True))

@@ -21,6 +21,7 @@ from django.db.models import (
     TextField,
 )
 from django.db.models.functions import Cast
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import RequestFacts
@@ -448,11 +449,16 @@ def _security_tab_bound(*, account_id: int, now: dt.datetime) -> dict[str, Bound
     }
 
 
+@functools.cache
+def _security_path() -> str:
+    return reverse("remote_access:security")
+
+
 def security_tab_read_for_request(facts: RequestFacts) -> dict[str, Bound]:
     """The Security tab's reads, to run with the signed-in user (registered in apps.py): for
     the account the session has chosen; the tab uses them if that is the account it shows."""
     account_id = facts.session.get(SESSION_ACCOUNT_KEY)
-    if facts.view_name != "remote_access:security" or account_id is None:
+    if facts.path != _security_path() or account_id is None:
         return {}
     return _security_tab_bound(account_id=account_id, now=facts.now)
 
