@@ -1,6 +1,6 @@
 """Load test on loopback: the Security tab against fair baselines, same server (DESIGN §8).
 
-    python bench/load.py [--slice 3] [--rounds 6] [--connections 50]
+    python bench/load.py [--slice 1] [--rounds 30] [--connections 50]
 
 Starts gunicorn with the production settings (plus the benchmark's URL conf, bench/urls.py)
 on the benchmark's PostgreSQL database, then runs Debian's `wrk` (apt-get install wrk)
@@ -210,8 +210,8 @@ def check_signed_in(cookie: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--slice", type=int, default=3, help="seconds per wrk slice")
-    parser.add_argument("--rounds", type=int, default=6, help="slices per page and run")
+    parser.add_argument("--slice", type=int, default=1, help="seconds per wrk slice")
+    parser.add_argument("--rounds", type=int, default=30, help="slices per page and run (samples)")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--connections", type=int, default=50)
     args = parser.parse_args()

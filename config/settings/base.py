@@ -187,7 +187,7 @@ else:
 # Rendered fragments that are valid by construction (their key changes with what they show),
 # kept in each process: no network round trip, nothing to fail when Redis is down.
 CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "accounts.fragment_cache.FragmentCache",
     "LOCATION": "fragments",
     "OPTIONS": {"MAX_ENTRIES": 2000},
 }
