@@ -4,7 +4,6 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
@@ -145,12 +144,10 @@ def access_history_export_chunks(*, account: Account) -> Iterator[list[tuple]]:
     payload as its JSON text, for the caller to parse only when it is not empty.
 
     Keyset queries on the (account, -id) index, each one short range scan whatever the
-    depth, EXPORT_ROWS_PER_QUERY rows each, streamed: PostgreSQL computes and sends the next
-    rows while these are rendered (on another core), which a query per chunk, waited for
-    in turn, did not allow (bench/export.py). A query lasts as long as its own rows take
-    to download, so a slow client holds a snapshot for that long, never for the whole
-    file; a server-side cursor outside a transaction would be declared WITH HOLD, every
-    row computed up front.
+    depth, EXPORT_ROWS_PER_QUERY rows each, received whole (memory stays flat: one query's
+    rows at a time) and handed on in chunks. No snapshot is held while a slow client
+    downloads; a server-side cursor outside a transaction would be declared WITH HOLD,
+    every row computed up front.
     """
     events = (
         AccessEvent.objects.filter(account=account)
@@ -176,19 +173,17 @@ def access_history_export_chunks(*, account: Account) -> Iterator[list[tuple]]:
 
 def _raw_rows(sql: str, params) -> Iterator[list[tuple]]:
     """The rows of a query as the driver gives them, EXPORT_CHUNK_SIZE at a time (the ORM
-    would pass every one through its converters for nothing)."""
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(sql, params)
-            while chunk := cursor.fetchmany(EXPORT_CHUNK_SIZE):
-                yield chunk
-            return
-        from psycopg import capabilities
+    would pass every one through its converters for nothing).
 
-        # Chunks as they come need libpq 17; older ones stream row by row.
-        size = EXPORT_CHUNK_SIZE if capabilities.has_stream_chunked() else 1
-        rows = cursor.cursor.stream(sql, params, size=size)
-        while chunk := list(islice(rows, EXPORT_CHUNK_SIZE)):
+    The whole result of the query (at most EXPORT_ROWS_PER_QUERY rows) is received before the
+    first chunk is yielded, so the connection is free while the caller works: the CSV looks
+    up grants between chunks, and the next request's first round trip is a pipeline. A
+    stream (psycopg's `Cursor.stream`) would keep the connection busy until its last row:
+    a query in between would wait forever, and a stream left half read breaks the pipeline
+    (tests/remote_access/test_history_export.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(EXPORT_CHUNK_SIZE):
             yield chunk
 
 

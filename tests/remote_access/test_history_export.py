@@ -203,3 +203,24 @@ def test_local_times__as_isoformat_writes_them(zone):
             for moment in (seconds, seconds + 1, seconds + 59, seconds + 3_600):
                 expected = dt.datetime.fromtimestamp(moment, tz).isoformat()
                 assert local_time(moment) == expected, (zone, moment)
+
+
+def test_export__larger_than_its_chunks_leaves_the_connection_ready_for_the_next_page(
+    owner_client, account, owner
+):
+    """A download of several streamed chunks, with grants to look up along the way, then the
+    next page on the same connection: it must find the connection as a fresh one (the first
+    round trip is a pipeline, which a stream left half read would break)."""
+    from remote_access.selectors import EXPORT_CHUNK_SIZE
+
+    ended = RemoteAccessGrant.Status.REPLACED
+    grants = [GrantFactory(account=account, granted_by=owner, status=ended) for _n in range(3)]
+    AccessEvent.objects.bulk_create(
+        AccessEvent(account=account, kind=Kind.GRANTED, actor=owner, grant=grants[n % 3])
+        for n in range(EXPORT_CHUNK_SIZE * 2 + 500)
+    )
+    owner_client.get(reverse("remote_access:security"))
+    response = owner_client.get(reverse("remote_access:history_export"))
+    rows = b"".join(response.streaming_content).decode().splitlines()
+    assert len(rows) == 1 + EXPORT_CHUNK_SIZE * 2 + 500  # the header and every event
+    assert owner_client.get(reverse("remote_access:security")).status_code == 200
