@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
@@ -198,10 +199,8 @@ class _PreparedPipeline:
     PostgreSQL spent more time planning these reads than running them: the signed-in
     user's batch took 1.0 ms as plain statements and 0.44 ms prepared (docs/performance.md).
     A statement prepared once per connection is planned once, and the same few run on every
-    request. psycopg prepares only while the connection has a `prepare_threshold`
-    (config/settings/base.py sets one; with DATABASE_PREPARED_STATEMENTS=false it keeps
-    Django's None and the same statements go unprepared). psycopg names them per connection
-    and prepares them again on a new one.
+    request. With DATABASE_PREPARED_STATEMENTS=false the same statements go unprepared.
+    psycopg names them per connection and prepares them again on a new one.
     """
 
     def __init__(self, raw_connection, statements: list[tuple[str, list]]) -> None:
@@ -210,13 +209,23 @@ class _PreparedPipeline:
         self.rows: list[list] = []
 
     def execute(self, sql: str, params: None = None) -> None:
-        # Server-side binding (psycopg.Cursor): only it can prepare.
-        cursors = []
-        with self.raw_connection.pipeline():
-            for statement, statement_params in self.statements:
-                cursor = psycopg.Cursor(self.raw_connection)
-                cursor.execute(statement, statement_params, prepare=True)
-                cursors.append(cursor)
+        raw = self.raw_connection
+        # psycopg prepares only while the connection has a threshold. Django leaves it None,
+        # and it must stay None for the ORM's queries: psycopg would count each one by its
+        # text, and a bulk insert's text, values and all, can be a megabyte.
+        threshold = raw.prepare_threshold
+        if settings.DATABASE_PREPARED_STATEMENTS:
+            raw.prepare_threshold = 0
+        try:
+            # Server-side binding (psycopg.Cursor): only it can prepare.
+            cursors = []
+            with raw.pipeline():
+                for statement, statement_params in self.statements:
+                    cursor = psycopg.Cursor(raw)
+                    cursor.execute(statement, statement_params, prepare=True)
+                    cursors.append(cursor)
+        finally:
+            raw.prepare_threshold = threshold
         self.rows = [cursor.fetchall() for cursor in cursors]
 
     @property

@@ -244,20 +244,30 @@ def test_compiled_queries_run_as_statements_prepared_once_per_connection(
     assert live in queries[0]["sql"]
 
 
-def test_without_prepared_statements_compiled_queries_still_run(world, round_trips_counted):
+def test_without_prepared_statements_compiled_queries_still_run(
+    world, round_trips_counted, settings
+):
     """DATABASE_PREPARED_STATEMENTS=false (a pooler that cannot keep them) sends the same
     statements unprepared, still in one round trip."""
-    connection.ensure_connection()
-    raw = connection.connection
-    threshold, raw.prepare_threshold = raw.prepare_threshold, None
-    try:
-        with CaptureQueriesContext(connection) as queries:
-            live = world["sessions"][0]
-            assert SessionStore(live).load() == {"x": 1}
-        assert len(queries) == 1
-        assert not any('"django_session"' in sql for sql in _prepared_statements())
-    finally:
-        raw.prepare_threshold = threshold
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    with CaptureQueriesContext(connection) as queries:
+        live = world["sessions"][0]
+        assert SessionStore(live).load() == {"x": 1}
+    assert len(queries) == 1
+    assert not any('"django_session"' in sql for sql in _prepared_statements())
+
+
+def test_the_orms_own_queries_are_left_as_django_runs_them(world, round_trips_counted):
+    """Only compiled queries are prepared: the connection keeps Django's setting (no
+    threshold), so psycopg neither prepares nor counts the ORM's statements — a bulk
+    insert's text, values and all, kept a hundred times over, grew an import by 24 MiB."""
+    from accounts.models import Account
+
+    SessionStore(world["sessions"][0]).load()
+    assert connection.connection.prepare_threshold is None
+    for _ in range(10):
+        list(Account.objects.filter(name="Acme"))
+    assert not any('"accounts_account"' in sql for sql in _prepared_statements())
 
 
 def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on(

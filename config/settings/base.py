@@ -122,13 +122,6 @@ def database(url: str) -> dict:
     config = env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.postgresql":
         config["ENGINE"] = "config.postgresql"
-        # The reads every request makes run as prepared statements (accounts/compiled.py);
-        # psycopg ignores a request to prepare while this is None, Django's default. Only
-        # server-side binding cursors prepare, and only those queries use one: the ORM's
-        # client-side cursors are unaffected. Off behind a pooler that cannot keep prepared
-        # statements (PgBouncer in transaction mode before 1.21; docs/operations.md).
-        if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-            config.setdefault("OPTIONS", {})["prepare_threshold"] = 5
     return config
 
 
@@ -138,6 +131,10 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The reads every request makes run as prepared statements (accounts/compiled.py). Off
+# behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
+# before 1.21; docs/operations.md).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
