@@ -232,14 +232,12 @@ def page_view_record(
     """One row per page a representative opens (DESIGN §5.10), committed without waiting
     for the disk (accounts.commits; docs/operations.md says what a database crash loses)."""
     with commit_without_waiting():
-        event_record(
-            account=session.account,
+        _visit_event_record(
+            request,
+            session,
+            response,
             kind=AccessEvent.Kind.PAGE_VIEWED,
-            actor=request.latchkey.actor,
-            grant=session.grant,
-            session=session,
             object_label=page_title(request, response),
-            **_request_facts(request, response),
         )
 
 
@@ -249,12 +247,29 @@ def action_record(
     """What a representative's POST did: the view's own words (`describe_action`), else the
     method and address — whatever the status, so that no change goes unrecorded."""
     summary = context_of(request).action_summary
+    _visit_event_record(
+        request,
+        session,
+        response,
+        kind=AccessEvent.Kind.ACTION_PERFORMED,
+        payload={"action": str(summary)} if summary else {},
+    )
+
+
+def _visit_event_record(
+    request: HttpRequest,
+    session: RepresentativeSession,
+    response: HttpResponse,
+    *,
+    kind: str,
+    **facts,
+) -> None:
     event_record(
         account=session.account,
-        kind=AccessEvent.Kind.ACTION_PERFORMED,
+        kind=kind,
         actor=request.latchkey.actor,
         grant=session.grant,
         session=session,
-        payload={"action": str(summary)} if summary else {},
         **_request_facts(request, response),
+        **facts,
     )
