@@ -336,7 +336,7 @@ def test_representative_request__costs_at_most_one_query_more_than_an_admin(
 
 @pytest.mark.usefixtures("round_trips_counted")
 def test_representative_request__visit_check_comes_with_the_user_in_one_round_trip(rep_client):
-    """accounts.backends.read_with_session: the visit the session is in is checked in the
+    """accounts.backends.read_with_request: the visit the session is in is checked in the
     same statement batch as the signed-in user (remote_access.middleware)."""
     rep_client.get("/settings/")
     with CaptureQueriesContext(connection) as captured:
