@@ -37,8 +37,10 @@ HELD_KEPT = 10_000
 
 
 def _remember(session_key: str, data: dict) -> None:
+    # Taken out and put back: the dict's order is then least recently loaded first.
+    _HELD.pop(session_key, None)
     if len(_HELD) >= HELD_KEPT:
-        # The oldest; another thread may have got there first.
+        # The least recently loaded; another thread may have got there first.
         with contextlib.suppress(KeyError, RuntimeError, StopIteration):
             del _HELD[next(iter(_HELD))]
     _HELD[session_key] = dict(data)

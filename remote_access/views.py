@@ -177,7 +177,8 @@ def _security_page(
     today = account_today(account=account, now=now)
     can_manage = actor.can(Capability.MANAGE_REMOTE_ACCESS)
     panel_key = ""
-    if form is None:
+    fresh_form = form is None
+    if fresh_form:
         # Built only if the panel is rendered, not when it is kept.
         form = SimpleLazyObject(
             lambda: GrantPeriodForm(account=account, now=now, current_grant=grant)
@@ -215,9 +216,9 @@ def _security_page(
         # The day the grant form's custom-date bounds start from (its cache key).
         "form_day": today,
     }
-    errors = bound_request_form is not None and bound_request_form.errors
-    if not isinstance(form, SimpleLazyObject):
-        errors = errors or form.errors
+    errors = (not fresh_form and form.errors) or (
+        bound_request_form is not None and bound_request_form.errors
+    )
     return render(request, "remote_access/security.html", context, status=400 if errors else 200)
 
 

@@ -163,3 +163,13 @@ def test_reads_made_from_an_outdated_guess_are_never_used(owner, account, client
     session, planned = plan({**held, SESSION_ACCOUNT_KEY: account.pk + 1000})
     assert session._read_ahead is not None, "reads were made from the outdated guess"
     assert planned.results is None, "and dropped: the user's reads run again"
+
+
+def test_the_guesses_kept_are_the_sessions_loaded_most_recently(monkeypatch):
+    from accounts import sessions
+
+    monkeypatch.setattr(sessions, "HELD_KEPT", 2)
+    monkeypatch.setattr(sessions, "_HELD", {})
+    for key in ("a", "b", "a", "c"):
+        sessions._remember(key, {"_auth_user_id": key})
+    assert list(sessions._HELD) == ["a", "c"], "b, loaded least recently, made room"
