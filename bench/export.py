@@ -3,7 +3,7 @@
     python bench/export.py [--events 1000000] [--in-process [--profile]]
 
 Fills the history with N events (half of them inside a support visit, so each row reads its
-visit), then downloads the export of N/10 events and twice the export of N events through
+visit and names its grant, as a representative's page views do), then downloads the export of N/10 events and twice the export of N events through
 gunicorn as the Procfile runs it (gthread workers, production settings) over loopback, and
 prints the time, the rows per second, the workers' peak resident memory, and whether every
 row arrived (a worker timeout would cut the download short). Target: <= 10 s for 1M events,
@@ -46,14 +46,18 @@ def add_visit_events(account, owner, count: int) -> None:
         cursor.execute(
             """
             INSERT INTO remote_access_accessevent
-                (account_id, kind, actor_id, actor_role, actor_team, session_id, object_type,
-                 object_id, object_label, method, path, result, payload, created_at)
+                (account_id, kind, actor_id, actor_role, actor_team, session_id, grant_id,
+                 object_type, object_id, object_label, method, path, result, payload,
+                 created_at)
             SELECT %s, 'page_viewed', %s, '', 'support',
-                   CASE WHEN n %% 2 = 0 THEN %s END, 'page', 'audience:segments', 'Segments',
+                   CASE WHEN n %% 2 = 0 THEN %s END,
+                   CASE WHEN n %% 2 = 0 THEN (SELECT grant_id FROM
+                        remote_access_representativesession WHERE id = %s) END,
+                   'page', 'audience:segments', 'Segments',
                    'GET', '/audience/segments/', 200, '{}'::jsonb, now() - n * interval '1 s'
             FROM generate_series(1, %s) AS n
             """,
-            [account.pk, owner.pk, visit_id, count],
+            [account.pk, owner.pk, visit_id, visit_id, count],
         )
         cursor.execute("ANALYZE remote_access_accessevent")
 
