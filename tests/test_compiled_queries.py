@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.compiled import REGISTRY, CompiledQuery
 from accounts.roles import Role
 from accounts.sessions import SessionStore
-from remote_access.models import RepresentativeSession
+from remote_access.models import AccessEvent, RepresentativeSession
 from remote_access.selectors import enter_permission_id
 from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import AccountFactory, MembershipFactory, UserFactory
@@ -62,6 +62,7 @@ def world():
     inside = RepresentativeSessionFactory(account=acme, grant=live)
     staff_member_set_team(user=inside.staff_user, team="Support")  # may enter accounts
     AccessEventFactory(account=acme)
+    AccessEventFactory(account=acme, created_at=now - dt.timedelta(hours=1))
     AccessRequestFactory(account=acme)
     over = GrantFactory(
         account=zed,
@@ -104,6 +105,17 @@ def samples(world) -> dict[str, list[dict]]:
         ],
         "remote_access.selectors._newest_event": [
             {"account_id": account.pk} for account in world["accounts"]
+        ],
+        "remote_access.selectors._newest_history_items": [
+            {"account_id": account.pk} for account in world["accounts"]
+        ],
+        "remote_access.selectors._older_history_items": [
+            {"account_id": account.pk, "before_at": before_at, "before_id": before_id}
+            for account in world["accounts"]
+            for before_at, before_id in (
+                (now + dt.timedelta(days=1), 0),
+                *AccessEvent.objects.values_list("created_at", "id"),
+            )
         ],
         "remote_access.selectors._visits_inside_accounts_of": [
             {"user_id": world["person"].pk, "now": now},
