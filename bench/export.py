@@ -3,11 +3,12 @@
     python bench/export.py [--events 1000000] [--in-process [--profile]]
 
 Fills the history with N events (half of them inside a support visit, so each row reads its
-visit and names its grant, as a representative's page views do), then downloads the export of N/10 events and twice the export of N events through
-gunicorn as the Procfile runs it (gthread workers, production settings) over loopback, and
-prints the time, the rows per second, the workers' peak resident memory, and whether every
-row arrived (a worker timeout would cut the download short). Target: <= 10 s for 1M events,
-a peak that does not grow from N/10 to N.
+visit and names its grant, as a representative's page views do), then downloads the export of
+N/10 events and twice the export of N events through gunicorn as the Procfile runs it
+(gthread workers, production settings) over loopback, and prints the time, the rows per
+second, the workers' peak resident memory, and whether every row arrived (a worker timeout
+would cut the download short). Target: <= 10 s for 1M events, a peak that does not grow from
+N/10 to N.
 
 --in-process streams the same downloads through Django's test client instead (the process's
 peak memory); --profile adds a cProfile of one N/10 export, the functions by own time.

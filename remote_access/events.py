@@ -15,12 +15,11 @@ from contextvars import ContextVar
 from functools import lru_cache
 from typing import NamedTuple
 
-from django.utils import formats
 from django.utils.translation import get_language, gettext
 
 from accounts.models import short_name
 from accounts.roles import Capability
-from accounts.timefmt import DAY_FORMAT
+from accounts.timefmt import day_text
 
 from .models import AccessEvent, Duration, RepresentativeSession, Team
 from .timefmt import grant_end_phrase
@@ -162,7 +161,7 @@ def requested_period(payload: dict) -> str:
     duration = payload.get("duration", "")
     if duration == Duration.CUSTOM and payload.get("last_day"):
         day = dt.date.fromisoformat(payload["last_day"])
-        return _("until the end of %(day)s") % {"day": formats.date_format(day, DAY_FORMAT)}
+        return _("until the end of %(day)s") % {"day": day_text(day)}
     return _("for %(period)s") % {"period": _label(Duration, duration)}
 
 

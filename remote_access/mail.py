@@ -8,7 +8,7 @@ id, many rows in one statement; the renderers below turn those into mail at deli
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import (
@@ -16,7 +16,7 @@ from accounts.selectors import (
     owners_and_admins_emails,
     visit_mail_recipients,
 )
-from accounts.timefmt import DAY_FORMAT, moment
+from accounts.timefmt import day_text, moment
 from outbox.renderers import Mail
 from outbox.services import outbox_enqueue
 from outbox.subjects import subject_line
@@ -163,9 +163,7 @@ def access_ask_mail_enqueue(*, event: AccessEvent) -> None:
 
 def _request_period(access_request: AccessRequest) -> str:
     if access_request.duration == Duration.CUSTOM and access_request.last_day:
-        return _("access until the end of %(day)s") % {
-            "day": formats.date_format(access_request.last_day, DAY_FORMAT)
-        }
+        return _("access until the end of %(day)s") % {"day": day_text(access_request.last_day)}
     return _("%(period)s of access") % {"period": Duration(access_request.duration).label}
 
 

@@ -10,12 +10,11 @@ after it, which reads as the next day.
 import datetime as dt
 import zoneinfo
 
-from django.utils import formats
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.timefmt import DAY_FORMAT, MINUTE_FORMAT, as_zone, moment
+from accounts.timefmt import as_zone, day_text, minute_text, moment
 
 from .models import Duration
 
@@ -35,8 +34,8 @@ def end_phrase(*, expires_at: dt.datetime, duration: str, zone: zoneinfo.ZoneInf
     if duration == Duration.CUSTOM:
         last_minute = expires_at.astimezone(as_zone(zone)) - dt.timedelta(minutes=1)
         return _("until the end of %(day)s (%(minute)s)") % {
-            "day": formats.date_format(last_minute, DAY_FORMAT),
-            "minute": formats.date_format(last_minute, MINUTE_FORMAT),
+            "day": day_text(last_minute),
+            "minute": minute_text(last_minute),
         }
     return _("until %(moment)s") % {"moment": moment(expires_at, zone)}
 
