@@ -14,6 +14,7 @@ query of the site against its plain QuerySet and compares the results.
 """
 
 import datetime as dt
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,10 +50,19 @@ class _Compiled:
 class CompiledQuery:
     """`CompiledQuery(build, account_id=-1)`: `build(account_id=...)` returns the QuerySet;
     each keyword names a placeholder and gives a sentinel value that appears nowhere else in
-    the query. Calling it with real values returns the list of model instances."""
+    the query. Calling it with real values returns the list of model instances.
 
-    def __init__(self, build: Callable[..., QuerySet], **sentinels: Any) -> None:
+    `plan_each_call=True`: PostgreSQL plans the statement for each call's values instead of
+    preparing it. For a query whose best plan depends on the value: the newest event of an
+    account read backwards along every event id is quick for the account that wrote most of
+    them and reads the whole table for one that wrote none, and a plan made once for any
+    account can pick that walk (tests/test_compiled_query_plans.py)."""
+
+    def __init__(
+        self, build: Callable[..., QuerySet], *, plan_each_call: bool = False, **sentinels: Any
+    ) -> None:
         self.build = build
+        self.prepare = not plan_each_call
         self.sentinels = sentinels
         self._compiled: _Compiled | None = None
         self._lock = threading.Lock()
@@ -123,6 +133,8 @@ class CompiledQuery:
             len(positions) for positions in slots.values()
         ):
             raise ValueError(f"{self!r}: two placeholders share a value; make them distinct")
+        if connections[queryset.db].vendor == "postgresql":
+            sql, params, slots = _constants_inlined(sql, params, slots, ops)
         klass_info, select = compiler.klass_info, compiler.select
         fields = klass_info["select_fields"]
         start, end = fields[0], fields[-1] + 1
@@ -144,6 +156,42 @@ class CompiledQuery:
             populators=get_related_populators(klass_info, select, queryset.db),
             annotations=dict(compiler.annotation_col_map or {}),
         )
+
+
+# A parameter placeholder, or an escaped percent sign, in SQL as Django writes it for psycopg.
+_PLACEHOLDER_OR_PERCENT = re.compile(r"%s|%%")
+
+
+def _constants_inlined(
+    sql: str, params: list, slots: dict[str, tuple[int, ...]], ops
+) -> tuple[str, tuple, dict[str, tuple[int, ...]]]:
+    """The SQL with every parameter that is not a placeholder written in as a literal (a
+    status, a kind: values of the code, not of the request), and the slots renumbered.
+
+    A prepared statement may be given a generic plan, made once for any parameter values.
+    With `status = $2` such a plan cannot use an index that holds only the active grants,
+    nor the statistics of 'active'; with `status = 'active'` it can
+    (tests/test_compiled_query_plans.py).
+    """
+    kept = sorted(position for positions in slots.values() for position in positions)
+    renumbered = {position: number for number, position in enumerate(kept)}
+    positions = iter(range(len(params)))
+
+    def replace(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        position = next(positions)
+        if position in renumbered:
+            return "%s"
+        # The driver's own quoting; a percent sign in it stays escaped for the driver.
+        return ops.compose_sql("%s", [params[position]]).replace("%", "%%")
+
+    inlined = _PLACEHOLDER_OR_PERCENT.sub(replace, sql)
+    return (
+        inlined,
+        tuple(params[position] for position in kept),
+        {name: tuple(renumbered[p] for p in found) for name, found in slots.items()},
+    )
 
 
 def _as_parameter(value: Any, ops) -> Any:
@@ -179,7 +227,9 @@ def run_together(*bound: Bound) -> list[list[Model]]:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    pipeline = _PreparedPipeline(connection.connection, statements)
+    pipeline = _PreparedPipeline(
+        connection.connection, statements, prepare=[b.query.prepare for b in bound]
+    )
     # Django's own cursor wrapper around it: execute wrappers, the query log and the
     # translation of errors see one execution, as there is one round trip.
     if connection.queries_logged:
@@ -203,9 +253,12 @@ class _PreparedPipeline:
     psycopg names them per connection and prepares them again on a new one.
     """
 
-    def __init__(self, raw_connection, statements: list[tuple[str, list]]) -> None:
+    def __init__(
+        self, raw_connection, statements: list[tuple[str, list]], *, prepare: list[bool]
+    ) -> None:
         self.raw_connection = raw_connection
         self.statements = statements
+        self.prepare = prepare
         self.rows: list[list] = []
 
     def execute(self, sql: str, params: None = None) -> None:
@@ -220,9 +273,11 @@ class _PreparedPipeline:
             # Server-side binding (psycopg.Cursor): only it can prepare.
             cursors = []
             with raw.pipeline():
-                for statement, statement_params in self.statements:
+                for (statement, statement_params), prepare in zip(
+                    self.statements, self.prepare, strict=True
+                ):
                     cursor = psycopg.Cursor(raw)
-                    cursor.execute(statement, statement_params, prepare=True)
+                    cursor.execute(statement, statement_params, prepare=prepare)
                     cursors.append(cursor)
         finally:
             raw.prepare_threshold = threshold

@@ -136,7 +136,8 @@ def _newest_event(*, account_id: int) -> QuerySet[AccessEvent]:
     return AccessEvent.objects.filter(account_id=account_id).only("id").order_by("-id")[:1]
 
 
-_NEWEST_EVENT = CompiledQuery(_newest_event, account_id=-730_003)
+# Planned for each account: see CompiledQuery's plan_each_call.
+_NEWEST_EVENT = CompiledQuery(_newest_event, plan_each_call=True, account_id=-730_003)
 
 
 def with_sentences(events, *, account: Account):
