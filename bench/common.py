@@ -141,16 +141,20 @@ SHOP_TABLES = (
 
 def shop_with_live_grant():
     """An empty "Acme Store" whose Owner granted 7 days of access just now: (account, owner)."""
+    empty_tables(*SHOP_TABLES)
+    return add_shop("Acme Store", owner_email="owner@bench.test", owner_name="Olivia")
+
+
+def add_shop(name: str, *, owner_email: str, owner_name: str):
+    """A shop in New York time whose Owner granted 7 days of access just now: (account,
+    owner)."""
     from django.utils import timezone
 
     from accounts.models import Account, Membership, User
     from remote_access.models import RemoteAccessGrant
 
-    empty_tables(*SHOP_TABLES)
-    account = Account.objects.create(name="Acme Store", timezone="America/New_York")
-    owner, _ = User.objects.get_or_create(
-        email="owner@bench.test", defaults={"full_name": "Olivia"}
-    )
+    account = Account.objects.create(name=name, timezone="America/New_York")
+    owner, _ = User.objects.get_or_create(email=owner_email, defaults={"full_name": owner_name})
     Membership.objects.create(user=owner, account=account, role="owner")
     now = timezone.now()
     RemoteAccessGrant.objects.create(
