@@ -22,9 +22,10 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
 
 # Every CompiledQuery the site defines, for the test that compares each with its QuerySet.
 REGISTRY: list["CompiledQuery"] = []
@@ -297,3 +298,50 @@ class _PreparedPipeline:
 @dataclass(frozen=True)
 class _LoggedQuery:
     query: bytes
+
+
+class CompiledInsert:
+    """`CompiledInsert(Model).insert(obj)`: save a new instance as one INSERT of every
+    column, its SQL built once per database, the primary key read back onto the instance.
+
+    `Model.save()` builds its INSERT anew on every call, through signals, the compiler and
+    each field's hooks: for an audit row written on every page a support representative
+    opens, that cost more than the write (bench/pages.py). Only for models whose fields
+    need no hook at save (no auto_now); no signals are sent, as for `bulk_create`.
+    """
+
+    def __init__(self, model: type[Model]) -> None:
+        meta = model._meta
+        hooked = [f.name for f in meta.concrete_fields if getattr(f, "auto_now", False)]
+        hooked += [f.name for f in meta.concrete_fields if getattr(f, "auto_now_add", False)]
+        if hooked:
+            raise ValueError(f"{model.__name__}: {hooked} set themselves at save")
+        self.model = model
+        self.fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+        self._sql: dict[str, str] = {}
+
+    def insert(self, obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
+        connection = connections[using]
+        sql = self._sql.get(using) or self._compile(obj, using)
+        params = [
+            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in self.fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            obj.pk = cursor.fetchone()[0]
+        obj._state.adding = False
+        obj._state.db = using
+        return obj
+
+    def _compile(self, obj: Model, using: str) -> str:
+        if not connections[using].features.can_return_columns_from_insert:
+            raise NotImplementedError("needs INSERT … RETURNING")
+        query = InsertQuery(self.model)
+        query.insert_values(self.fields, [obj])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = [self.model._meta.pk]
+        ((sql, params),) = compiler.as_sql()
+        if len(params) != len(self.fields):  # a value written as SQL, not as a parameter
+            raise ValueError(f"{self.model.__name__}: the INSERT does not take one value a column")
+        self._sql[using] = sql
+        return sql

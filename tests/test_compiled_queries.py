@@ -293,3 +293,50 @@ def test_a_failing_statement_raises_djangos_error_and_the_connection_goes_on(
     with pytest.raises(DataError), transaction.atomic():
         run_together(query.bind(user_id="not a number"), query.bind(user_id=world["person"].pk))
     assert [m.account.name for m in query(user_id=world["person"].pk)] == ["Acme", "Zed"]
+
+
+# --- CompiledInsert ------------------------------------------------------------------------
+
+
+def _columns(obj) -> dict:
+    return {field.attname: getattr(obj, field.attname) for field in obj._meta.concrete_fields}
+
+
+def test_a_compiled_insert_writes_the_row_the_orm_writes(world):
+    """Every column, the defaults of those not given included, and the key read back."""
+    from accounts.compiled import CompiledInsert
+
+    account = world["accounts"][0]
+    visit = RepresentativeSession.objects.filter(account=account).get()
+    facts = {
+        "account": account,
+        "kind": AccessEvent.Kind.PAGE_VIEWED,
+        "actor": visit.staff_user,
+        "actor_team": "support",
+        "session": visit,
+        "grant": visit.grant,
+        "object_label": "Segments 100% 'quoted' %s",
+        "path": "/audience/segments/",
+        "result": 200,
+        "payload": {"why": ["a", 1, None]},
+        "created_at": world["now"],
+    }
+    written = CompiledInsert(AccessEvent).insert(AccessEvent(**facts))
+    assert written.pk is not None
+    assert not written._state.adding
+    created = AccessEvent.objects.create(**facts)
+    stored = AccessEvent.objects.in_bulk([written.pk, created.pk])
+    assert {**_columns(stored[written.pk]), "id": None} == {
+        **_columns(stored[created.pk]),
+        "id": None,
+    }
+    assert _columns(stored[written.pk]) == _columns(written)
+
+
+def test_a_compiled_insert_refuses_a_model_whose_fields_set_themselves():
+    from accounts.compiled import CompiledInsert
+    from audience.models import Segment
+
+    assert any(getattr(f, "auto_now", False) for f in Segment._meta.concrete_fields)
+    with pytest.raises(ValueError, match="set themselves"):
+        CompiledInsert(Segment)

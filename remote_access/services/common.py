@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.actors import Actor
+from accounts.compiled import CompiledInsert
 from accounts.models import Account, User
 
 from ..models import AccessEvent, RemoteAccessGrant, RepresentativeSession
@@ -61,7 +62,7 @@ def event_record(
     facts = actor_facts(actor)
     if not facts and staff_user is not None:
         facts = {"actor": staff_user, "actor_role": "", "actor_team": team}
-    return AccessEvent.objects.create(
+    event = AccessEvent(
         account=account,
         kind=kind,
         grant=grant,
@@ -76,3 +77,8 @@ def event_record(
         created_at=created_at or timezone.now(),
         **facts,
     )
+    return _EVENT_INSERT.insert(event)
+
+
+# Events are written on every page a representative opens: their INSERT is built once.
+_EVENT_INSERT = CompiledInsert(AccessEvent)
