@@ -48,9 +48,15 @@ class CurrentAccountMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         context = context_of(request)
         if context.actor is None and request.user.is_authenticated:
+            kept = request.session.get(SESSION_ACCOUNT_KEY)
             membership, context.memberships = memberships_for_request(
-                user=request.user, account_id=request.session.get(SESSION_ACCOUNT_KEY)
+                user=request.user, account_id=kept
             )
+            if membership is not None and membership.account_id != kept:
+                # Kept from the first page after signing in (or after losing the account
+                # kept): the next requests read the pages' own reads with the session,
+                # which are planned from the account it holds (accounts.backends).
+                request.session[SESSION_ACCOUNT_KEY] = membership.account_id
             if membership is not None:
                 context.actor = MemberActor.for_membership(
                     user=request.user, account=membership.account, role=membership.role

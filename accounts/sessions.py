@@ -29,7 +29,7 @@ _LIVE_SESSION = CompiledQuery(
     now=SENTINEL_NOW,
 )
 
-# What each signed-in session held when this process last loaded it, by session key: the
+# What each signed-in session held when this process last loaded or saved it, by key: the
 # guess the next request's reads are made from. Bounded; a forgotten guess costs one round
 # trip, a wrong one too (its results are dropped).
 _HELD: dict[str, dict] = {}
@@ -77,6 +77,13 @@ class SessionStore(db.SessionStore):
         if self.session_key is not None and SESSION_KEY in data:
             _remember(self.session_key, data)
         return data
+
+    def save(self, must_create: bool = False) -> None:
+        super().save(must_create)
+        # What it holds now is what its next load will find (the account a page kept, say).
+        data = self._get_session(no_load=must_create)
+        if SESSION_KEY in data:
+            _remember(self.session_key, data)
 
     def read_ahead_results(self, reads: dict[str, Bound]) -> dict[str, list[Model]] | None:
         """The results read with the session, if they are of exactly these reads."""

@@ -68,7 +68,7 @@ def signed_in_owner_cookie() -> str:
     session[SESSION_KEY] = str(owner.pk)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = owner.get_session_auth_hash()
-    session[SESSION_ACCOUNT_KEY] = account.pk  # the account signing in chose, as it leaves it
+    session[SESSION_ACCOUNT_KEY] = account.pk  # as the first page after signing in keeps it
     session.create()
     # A browser that has seen a page with a form sends its CSRF cookie back: without it,
     # every request would make and set a new one, which no signed-in person's page does.

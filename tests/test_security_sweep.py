@@ -163,17 +163,23 @@ def test_hsts__sent_under_production_settings(owner_client, settings):
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
-def test_failed_audit_write__rolls_back_the_change(owner_client, account, monkeypatch):
+def test_failed_audit_write__rolls_back_the_change(owner_client, account):
     """The grant and its AccessEvent commit together or not at all."""
+    from django.db import connection
+
     from remote_access.models import AccessEvent, RemoteAccessGrant
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("audit storage unavailable")
+    events = f'INSERT INTO "{AccessEvent._meta.db_table}"'
 
-    monkeypatch.setattr(AccessEvent.objects, "create", broken)
+    def broken(execute, sql, params, many, context):
+        if sql.startswith(events):
+            raise RuntimeError("audit storage unavailable")
+        return execute(sql, params, many, context)
+
     client = owner_client
     client.raise_request_exception = False
-    response = client.post(reverse("remote_access:security"), {"duration": "7d"})
+    with connection.execute_wrapper(broken):
+        response = client.post(reverse("remote_access:security"), {"duration": "7d"})
     assert response.status_code == 500
     assert not RemoteAccessGrant.objects.filter(account=account).exists()
 

@@ -75,14 +75,35 @@ def test_a_session_this_process_has_not_seen_takes_a_second_round_trip(owner, cl
 @pytest.mark.usefixtures("round_trips_counted")
 def test_the_security_tab_is_one_round_trip(owner, account, client_for):
     """Its own reads (grant, requests, newest event) come with the session and the user, for
-    the account the session has chosen (signing in chooses one, as switching does)."""
+    the account the session holds: the first page after signing in keeps the account it
+    shows, as switching does."""
+    from accounts.middleware import SESSION_ACCOUNT_KEY
+
     client = client_for(owner)
-    client.post(reverse("accounts:switch", args=[account.pk]))
+    assert SESSION_ACCOUNT_KEY not in client.session
     security = reverse("remote_access:security")
     client.get(security)
+    # (Not looking at the session in between: loading it here would tell this process what
+    # it holds, which the page that kept the account must have done itself.)
     queries = page_queries(client, security)
     assert len(queries) == 1
     assert 'FROM "remote_access_remoteaccessgrant"' in queries[0]
+    assert client.session[SESSION_ACCOUNT_KEY] == account.pk
+
+
+def test_the_account_kept_follows_a_membership_that_ended(
+    owner, account, other_account, client_for
+):
+    """A session holding an account its user left acts in another, and keeps that one."""
+    from accounts.middleware import SESSION_ACCOUNT_KEY
+    from accounts.models import Membership
+
+    MembershipFactory(account=other_account, user=owner, role=Role.OWNER)
+    client = client_for(owner)
+    client.post(reverse("accounts:switch", args=[other_account.pk]))
+    Membership.objects.filter(user=owner, account=other_account).delete()
+    client.get("/")
+    assert client.session[SESSION_ACCOUNT_KEY] == account.pk
 
 
 def test_a_guess_from_what_the_session_held_before_is_dropped_when_it_changed(

@@ -123,13 +123,13 @@ def test_the_tab_reads_grant_requests_and_history_key_in_one_round_trip(
     with CaptureQueriesContext(connection) as queries:
         html = owner_client.get(SECURITY).content.decode()
     assert "ticket T-4242" in html, "the live notice"
-    reads = [q["sql"] for q in queries if 'FROM "remote_access_' in q["sql"]]
-    assert len(reads) == 2, reads  # with the signed-in user; the tab's own
-    with_user, tab = reads
-    assert '"accounts_membership"' in with_user
-    assert "remote_access_representativesession" in with_user
+    # All with the session and the signed-in user (the account the session keeps).
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    (together,) = [q["sql"] for q in queries]
+    assert '"accounts_membership"' in together
+    assert "remote_access_representativesession" in together
     for table in ("remoteaccessgrant", "accessrequest", "accessevent"):
-        assert f'FROM "remote_access_{table}"' in tab
+        assert f'FROM "remote_access_{table}"' in together
 
 
 @pytest.mark.usefixtures("round_trips_counted")
