@@ -67,7 +67,6 @@ def add_events(account, count: int) -> None:
 
 
 REP_PAGE = "/audience/segments/"  # the same page for both: no role-dependent controls
-REP_RUNS = 2
 REP_TARGET = 1.15
 
 
@@ -122,6 +121,28 @@ def interleaved_ratio(
     return second / first, medians
 
 
+RUNS = 2
+
+
+def ratios_of_runs(label: str, requests_of: dict, requests: int, *, afresh: bool = False) -> list:
+    """RUNS runs of `interleaved_ratio`, each printed under `label` with both medians;
+    returns the runs' ratios (the second request's time ÷ the first's)."""
+    ratios = []
+    for run in range(1, RUNS + 1):
+        ratio, medians = interleaved_ratio(requests_of, requests, afresh=afresh)
+        ratios.append(ratio)
+        (first, first_time), (second, second_time) = medians.items()
+        print(
+            f"{label}, run {run}: {second} {second_time * 1000:.2f} ms vs {first} "
+            f"{first_time * 1000:.2f} ms = {ratio:.2f}x"
+        )
+    return ratios
+
+
+def ratios_text(ratios: list) -> str:
+    return ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+
+
 def visit_check_plan(runs: int = 30) -> None:
     """PostgreSQL's planning and execution time of the visit check, as sent (EXPLAIN ANALYZE,
     medians): it was planning, not running, that made it slow (docs/performance.md)."""
@@ -163,23 +184,16 @@ def representative_vs_admin(account, admin, *, requests: int) -> None:
     rep_queries = count_queries(rep_client, REP_PAGE)
     extra = rep_queries - admin_queries
     visit_check_plan()
-    ratios = []
-    for run in range(1, REP_RUNS + 1):
-        ratio, medians = interleaved_ratio(
-            {"admin": (admin_client, REP_PAGE), "rep": (rep_client, REP_PAGE)},
-            max(requests, 30),
-        )
-        ratios.append(ratio)
-        print(
-            f"representative vs admin on {REP_PAGE}, run {run}: {rep_queries} vs "
-            f"{admin_queries} queries (+{extra}, target <= 1), median "
-            f"{medians['rep'] * 1000:.2f} vs {medians['admin'] * 1000:.2f} ms = {ratio:.2f}x "
-            f"(target <= {REP_TARGET})"
-        )
+    print(f"representative vs admin on {REP_PAGE}: {rep_queries} vs {admin_queries} queries")
+    ratios = ratios_of_runs(
+        f"representative vs admin on {REP_PAGE}",
+        {"admin": (admin_client, REP_PAGE), "rep": (rep_client, REP_PAGE)},
+        max(requests, 30),
+    )
     queries = "query" if extra == 1 else "queries"
     report_row(
         "representative ÷ Admin, same page",
-        ", ".join(f"{ratio:.2f}x" for ratio in ratios) + f" (+{extra} {queries})",
+        ratios_text(ratios) + f" (+{extra} {queries})",
         f"≤ {REP_TARGET}x, ≤ +1 query",
         held=max(ratios) <= REP_TARGET and extra <= 1,
     )
@@ -215,23 +229,16 @@ def main() -> None:
         add_events(account, total - added)
         added = total
         queries = count_queries(owner_client, url, afresh=True)
-        growths = []
-        for run in range(1, 3):
-            growth, medians = interleaved_ratio(
-                {"none": (empty_client, url), "full": (owner_client, url)},
-                args.requests,
-                afresh=True,
-            )
-            growths.append(growth)
-            print(
-                f"security tab, history rendered afresh, run {run}: {total:,} events vs none: "
-                f"{queries} vs {base_queries} queries, median {medians['full'] * 1000:.1f} vs "
-                f"{medians['none'] * 1000:.1f} ms = {growth:.2f}x"
-            )
+        print(f"security tab, {total:,} events vs none: {queries} vs {base_queries} queries")
+        growths = ratios_of_runs(
+            f"security tab, history rendered afresh, {total:,} events vs none",
+            {"none": (empty_client, url), "full": (owner_client, url)},
+            args.requests,
+            afresh=True,
+        )
     report_row(
         f"Security tab, history rendered afresh, {args.events:,} events ÷ none",
-        ", ".join(f"{growth:.2f}x" for growth in growths)
-        + f", {queries} vs {base_queries} queries",
+        ratios_text(growths) + f", {queries} vs {base_queries} queries",
         "≤ 1.5x, same queries",
         held=max(growths) <= 1.5 and queries == base_queries,
     )
@@ -247,23 +254,16 @@ def main() -> None:
     deep_url = url + "?before=" + _cursor_encode(before_page)
     deep_queries = count_queries(owner_client, deep_url, afresh=True)
     first_queries = count_queries(owner_client, url, afresh=True)
-    ratios = []
-    for run in range(1, 3):
-        ratio, medians = interleaved_ratio(
-            {"first": (owner_client, url), "deep": (owner_client, deep_url)},
-            args.requests,
-            afresh=True,
-        )
-        ratios.append(ratio)
-        print(
-            f"security tab, run {run}: page {page:,} vs page 1 of {items:,} events: "
-            f"{deep_queries} vs {first_queries} queries, median {medians['deep'] * 1000:.1f} vs "
-            f"{medians['first'] * 1000:.1f} ms = {ratio:.2f}x"
-        )
+    print(f"security tab, page {page:,} vs page 1: {deep_queries} vs {first_queries} queries")
+    ratios = ratios_of_runs(
+        f"security tab, page {page:,} vs page 1 of {items:,} events",
+        {"first": (owner_client, url), "deep": (owner_client, deep_url)},
+        args.requests,
+        afresh=True,
+    )
     report_row(
         f"Security tab page {page:,} ÷ page 1 of {items:,} events (read and rendered afresh)",
-        ", ".join(f"{ratio:.2f}x" for ratio in ratios)
-        + f", {deep_queries} vs {first_queries} queries",
+        ratios_text(ratios) + f", {deep_queries} vs {first_queries} queries",
         "≤ 1.2",
         held=max(ratios) <= 1.2 and deep_queries == first_queries,
     )
