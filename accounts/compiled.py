@@ -53,17 +53,12 @@ class CompiledQuery:
     each keyword names a placeholder and gives a sentinel value that appears nowhere else in
     the query. Calling it with real values returns the list of model instances.
 
-    `plan_each_call=True`: PostgreSQL plans the statement for each call's values instead of
-    preparing it. For a query whose best plan depends on the value: the newest event of an
-    account read backwards along every event id is quick for the account that wrote most of
-    them and reads the whole table for one that wrote none, and a plan made once for any
-    account can pick that walk (tests/test_compiled_query_plans.py)."""
+    On PostgreSQL it is a prepared statement, which may be given one generic plan for any
+    values: write the QuerySet so that such a plan is still an index lookup whichever
+    account it is for (tests/test_compiled_query_plans.py)."""
 
-    def __init__(
-        self, build: Callable[..., QuerySet], *, plan_each_call: bool = False, **sentinels: Any
-    ) -> None:
+    def __init__(self, build: Callable[..., QuerySet], **sentinels: Any) -> None:
         self.build = build
-        self.prepare = not plan_each_call
         self.sentinels = sentinels
         self._compiled: _Compiled | None = None
         self._lock = threading.Lock()
@@ -228,9 +223,7 @@ def run_together(*bound: Bound) -> list[list[Model]]:
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    pipeline = _PreparedPipeline(
-        connection.connection, statements, prepare=[b.query.prepare for b in bound]
-    )
+    pipeline = _PreparedPipeline(connection.connection, statements)
     # Django's own cursor wrapper around it: execute wrappers, the query log and the
     # translation of errors see one execution, as there is one round trip.
     if connection.queries_logged:
@@ -254,12 +247,9 @@ class _PreparedPipeline:
     psycopg names them per connection and prepares them again on a new one.
     """
 
-    def __init__(
-        self, raw_connection, statements: list[tuple[str, list]], *, prepare: list[bool]
-    ) -> None:
+    def __init__(self, raw_connection, statements: list[tuple[str, list]]) -> None:
         self.raw_connection = raw_connection
         self.statements = statements
-        self.prepare = prepare
         self.rows: list[list] = []
 
     def execute(self, sql: str, params: None = None) -> None:
@@ -274,11 +264,9 @@ class _PreparedPipeline:
             # Server-side binding (psycopg.Cursor): only it can prepare.
             cursors = []
             with raw.pipeline():
-                for (statement, statement_params), prepare in zip(
-                    self.statements, self.prepare, strict=True
-                ):
+                for statement, statement_params in self.statements:
                     cursor = psycopg.Cursor(raw)
-                    cursor.execute(statement, statement_params, prepare=prepare)
+                    cursor.execute(statement, statement_params, prepare=True)
                     cursors.append(cursor)
         finally:
             raw.prepare_threshold = threshold
