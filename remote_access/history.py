@@ -300,7 +300,7 @@ def access_history_visits_page(
     groups = {e.session_id: VisitGroup(start=e) for e in items if e.kind == Kind.SESSION_STARTED}
     if groups:
         inside = (
-            account_events(account=account)
+            account_events(account_id=account.pk)
             .filter(session_id__in=list(groups))
             .exclude(kind=Kind.SESSION_STARTED)
             .order_by("created_at", "id")

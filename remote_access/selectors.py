@@ -63,10 +63,10 @@ def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAcc
     return found[0] if found else None
 
 
-def account_events(*, account: Account) -> QuerySet[AccessEvent]:
+def account_events(*, account_id: int) -> QuerySet[AccessEvent]:
     """The account's events, newest first, with what rendering them reads (no N+1)."""
     return (
-        AccessEvent.objects.filter(account=account)
+        AccessEvent.objects.filter(account_id=account_id)
         .select_related(*EVENT_RELATED)
         .order_by("-created_at", "-id")
     )
@@ -95,10 +95,9 @@ def _history_items(
 ) -> QuerySet[AccessEvent]:
     # One more than a page: whether there is an older page.
     return (
-        AccessEvent.objects.filter(HISTORY_ITEM, account_id=account_id)
-        .filter(history_before(position))
-        .select_related(*EVENT_RELATED)
-        .order_by("-created_at", "-id")[: HISTORY_PAGE_SIZE + 1]
+        account_events(account_id=account_id)
+        .filter(HISTORY_ITEM)
+        .filter(history_before(position))[: HISTORY_PAGE_SIZE + 1]
     )
 
 
