@@ -96,7 +96,7 @@ def security(request: HttpRequest) -> HttpResponse:
     account = request.latchkey.account
     if request.method == "POST" and account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
-    reads = security_tab_reads(account=account, read_with_user=read_with_user_results(request.user))
+    reads = _tab_reads(request)
     if request.method != "POST":
         return _security_page(request, reads=reads)
     grant = reads.grant
@@ -110,6 +110,14 @@ def security(request: HttpRequest) -> HttpResponse:
     else:
         say_in_panel(request, PANEL, _saved_outcome(grant=new, previous=grant))
     return redirect(_security_url())
+
+
+def _tab_reads(request: HttpRequest) -> SecurityTabReads:
+    """What the Security tab shows besides its history, taken from what was read with the
+    signed-in user when the tab's own request read it there."""
+    return security_tab_reads(
+        account=request.latchkey.account, read_with_user=read_with_user_results(request.user)
+    )
 
 
 def _saved_outcome(*, grant: RemoteAccessGrant, previous: RemoteAccessGrant | None) -> str:
@@ -273,7 +281,7 @@ def access_request_approve_view(request: HttpRequest, access_request_id: int) ->
     if account.remote_access_disabled:
         return render_refusal(request, REMOTE_ACCESS_OFF)
     access_request = _pending_request_or_404(request, access_request_id)
-    reads = security_tab_reads(account=account, read_with_user=read_with_user_results(request.user))
+    reads = _tab_reads(request)
     grant = reads.grant
     form = ApproveAccessRequestForm(
         request.POST,
@@ -306,8 +314,7 @@ def access_request_deny_view(request: HttpRequest, access_request_id: int) -> Ht
     access_request = _pending_request_or_404(request, access_request_id)
     form = DenyAccessRequestForm(request.POST, access_request=access_request)
     if not form.is_valid():
-        reads = security_tab_reads(account=request.latchkey.account)
-        return _security_page(request, reads=reads, bound_request_form=form)
+        return _security_page(request, reads=_tab_reads(request), bound_request_form=form)
     try:
         access_request_deny(
             account=request.latchkey.account,
