@@ -14,7 +14,11 @@ from contextlib import contextmanager
 
 from django.db import connections
 
-RELAXED = "; SET LOCAL synchronous_commit TO OFF"
+from .compiled import PreparedPipeline
+
+# The setting for the current transaction only (`SET LOCAL`, which PostgreSQL would warn
+# about in a pipeline's implicit transaction block).
+RELAXED = "SELECT set_config('synchronous_commit', 'off', true)"
 
 
 @contextmanager
@@ -28,10 +32,16 @@ def commit_without_waiting(using: str = "default") -> Iterator[None]:
         return
 
     def relaxed(execute, sql, params, many, context):
-        # After the statement, in the same query message: PostgreSQL runs both in one
-        # implicit transaction, and the setting holds for its commit only. The statement's
-        # own result (an INSERT's RETURNING) stays the cursor's first.
-        return execute(sql + RELAXED, params, many, context)
+        # In the statement's own transaction: PostgreSQL runs a pipeline, or the statements
+        # of one query message, as one implicit transaction, and the setting holds for its
+        # commit only.
+        pipeline = context["cursor"].cursor
+        if isinstance(pipeline, PreparedPipeline):  # a compiled statement (CompiledInsert)
+            pipeline.first.append((RELAXED, []))
+            return execute(sql, params, many, context)
+        # After the statement, in the same query message, so that the statement's own
+        # result (an INSERT's RETURNING) stays the cursor's first.
+        return execute(f"{sql}; {RELAXED}", params, many, context)
 
     with connection.execute_wrapper(relaxed):
         yield

@@ -207,7 +207,7 @@ class Bound:
 def run_together(*bound: Bound) -> list[list[Model]]:
     """Run compiled queries in one round trip and return each one's objects, in order.
 
-    On PostgreSQL they go as prepared statements in one pipeline (`_PreparedPipeline`);
+    On PostgreSQL they go as prepared statements in one pipeline (`PreparedPipeline`);
     elsewhere they run one by one. Always on this thread's connection: the compiler's is the
     thread's that compiled.
     """
@@ -220,10 +220,16 @@ def run_together(*bound: Bound) -> list[list[Model]]:
                 cursor.execute(sql, params)
                 results.append(b.query._objects(cursor.fetchall(), connection))
             return results
+    rows = _run_prepared(connection, statements)
+    return [b.query._objects(found, connection) for b, found in zip(bound, rows, strict=True)]
+
+
+def _run_prepared(connection, statements: list[tuple[str, list]]) -> list[list]:
+    """Each statement's rows, the statements sent in one `PreparedPipeline`."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    pipeline = _PreparedPipeline(connection.connection, statements)
+    pipeline = PreparedPipeline(connection.connection, statements)
     # Django's own cursor wrapper around it: execute wrappers, the query log and the
     # translation of errors see one execution, as there is one round trip.
     if connection.queries_logged:
@@ -231,12 +237,10 @@ def run_together(*bound: Bound) -> list[list[Model]]:
     else:
         cursor = connection.make_cursor(pipeline)
     cursor.execute(";\n".join(sql for sql, _ in statements), None)
-    return [
-        b.query._objects(rows, connection) for b, rows in zip(bound, pipeline.rows, strict=True)
-    ]
+    return pipeline.rows
 
 
-class _PreparedPipeline:
+class PreparedPipeline:
     """What Django's cursor wrapper executes for `run_together` on PostgreSQL: every
     statement as a prepared statement, all in one pipeline (one round trip).
 
@@ -245,11 +249,16 @@ class _PreparedPipeline:
     A statement prepared once per connection is planned once, and the same few run on every
     request. With DATABASE_PREPARED_STATEMENTS=false the same statements go unprepared.
     psycopg names them per connection and prepares them again on a new one.
+
+    Outside a transaction the whole pipeline is one transaction of its own (PostgreSQL's
+    implicit block until the pipeline's sync): an execute wrapper may put statements
+    `first` that hold for it alone (accounts.commits); their rows are not returned.
     """
 
     def __init__(self, raw_connection, statements: list[tuple[str, list]]) -> None:
         self.raw_connection = raw_connection
         self.statements = statements
+        self.first: list[tuple[str, list]] = []
         self.rows: list[list] = []
 
     def execute(self, sql: str, params: None = None) -> None:
@@ -264,19 +273,19 @@ class _PreparedPipeline:
             # Server-side binding (psycopg.Cursor): only it can prepare.
             cursors = []
             with raw.pipeline():
-                for statement, statement_params in self.statements:
+                for statement, statement_params in [*self.first, *self.statements]:
                     cursor = psycopg.Cursor(raw)
                     cursor.execute(statement, statement_params, prepare=True)
                     cursors.append(cursor)
         finally:
             raw.prepare_threshold = threshold
-        self.rows = [cursor.fetchall() for cursor in cursors]
+        self.rows = [cursor.fetchall() for cursor in cursors[len(self.first) :]]
 
     @property
     def _query(self):
         # Read by Django's query log only (DEBUG, tests): the statements with their values.
         mogrify = psycopg.ClientCursor(self.raw_connection).mogrify
-        text = ";\n".join(mogrify(sql, params) for sql, params in self.statements)
+        text = ";\n".join(mogrify(sql, params) for sql, params in [*self.first, *self.statements])
         return _LoggedQuery(text.encode())
 
     def close(self) -> None:
@@ -314,9 +323,13 @@ class CompiledInsert:
         params = [
             field.get_db_prep_save(getattr(obj, field.attname), connection) for field in self.fields
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            obj.pk = cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            # Prepared, as the compiled reads are: PostgreSQL neither parses nor plans it again.
+            ((obj.pk,),) = _run_prepared(connection, [(sql, params)])[0]
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                obj.pk = cursor.fetchone()[0]
         obj._state.adding = False
         obj._state.db = using
         return obj

@@ -129,7 +129,10 @@ def test_page_views_alone_commit_without_waiting_for_the_disk(inside, account):
         assert inside.post("/test/rename/", {"name": "Acme Shop"}).status_code == 200
     relaxed = [query["sql"] for query in captured if RELAXED in query["sql"]]
     assert len(relaxed) == 1
-    assert relaxed[0].startswith('INSERT INTO "remote_access_accessevent"')
+    # One round trip, the setting first: the page view's INSERT is the transaction it holds for.
+    setting, insert = relaxed[0].split(";\n")
+    assert setting == RELAXED
+    assert insert.startswith('INSERT INTO "remote_access_accessevent"')
     assert [event.kind for event in recorded(account)] == [
         Kind.PAGE_VIEWED,
         Kind.ACTION_PERFORMED,
@@ -137,6 +140,27 @@ def test_page_views_alone_commit_without_waiting_for_the_disk(inside, account):
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on", "the setting ends with its transaction"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("prepared", [True, False])
+def test_a_relaxed_statement_commits_without_waiting_and_the_next_waits(settings, prepared):
+    """What the page view relies on, seen from inside: a compiled statement run in
+    `commit_without_waiting` is a transaction with synchronous_commit off, prepared or
+    not (DATABASE_PREPARED_STATEMENTS), and the setting is gone with that transaction."""
+    from accounts.commits import commit_without_waiting
+    from accounts.compiled import _run_prepared
+
+    if connection.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    setting = ("SELECT current_setting('synchronous_commit')", [])
+    with commit_without_waiting():
+        assert _run_prepared(connection, [setting]) == [[("off",)]]
+    assert _run_prepared(connection, [setting]) == [[("on",)]]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
 
 
 def test_inside_a_transaction_nothing_is_relaxed(account):
