@@ -260,11 +260,21 @@ def cursor_decode(cursor: str | None) -> tuple[dt.datetime, int] | None:
         return None
 
 
+# How long a rendered history page is kept. An event's id is taken when it is written, not
+# when it commits, so a transaction that commits after a newer event did leaves a page kept
+# under the newer id without its event. Every transaction that writes an event lasts far less
+# than this (a request, a batch of the expiry sweep: seconds), so the page read after this
+# long has it (tests/remote_access/test_history_cache.py).
+HISTORY_KEPT_SECONDS = 300
+
+
 class HistoryPage:
-    """A page of the Security tab's history, read only if it is rendered: the tab caches the
-    rendered page (`{% cache %}` in _access_history.html) under `version`, the account's
-    newest event id, which every new event changes — events are only ever added, the ones
-    written late with an earlier time included — so a cached page is never out of date."""
+    """A page of the Security tab's history, read only if it is rendered: the tab keeps the
+    rendered page (`{% cache %}` in security.html) under `version`, the account's newest event
+    id, which every new event changes — events are only ever added, the ones written late
+    with an earlier time included — for `kept_for` seconds at most (HISTORY_KEPT_SECONDS)."""
+
+    kept_for = HISTORY_KEPT_SECONDS
 
     def __init__(self, *, account: Account, before: str | None, version: int) -> None:
         self.account = account

@@ -78,6 +78,64 @@ def test_api__cursor_returns_every_row_once_while_new_events_arrive(account, key
     assert rounds == 3
 
 
+def walk_back(key: str, *, to: int) -> list[int]:
+    """A poller's walk: newest first, page by page, until an id at or below `to`."""
+    ids, after = [], None
+    while True:
+        page = call(key, limit=2, **({"after": after} if after else {})).json()
+        for event in page["events"]:
+            if event["id"] <= to:
+                return ids
+            ids.append(event["id"])
+        after = page["next"]
+        if after is None:
+            return ids
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api__polling_as_documented_gets_an_event_that_committed_after_a_newer_one(account, key):
+    """docs/api.md: an id is taken when an event is written, and the event appears when its
+    transaction commits, so one can appear after a newer one. A poller that walks back to
+    the highest id it had ten minutes ago (not the last poll's) still gets it: here, what
+    it had before the late event's id was taken."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing commits out of order")
+    have = set(walk_back(key, to=AccessEventFactory(account=account).pk - 1))
+    had_ten_minutes_ago = max(have)
+    written, release = threading.Event(), threading.Event()
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                AccessEventFactory(account=account, summary="committed late")
+                written.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    try:
+        assert written.wait(timeout=30)
+        newer = AccessEventFactory(account=account)
+        have |= set(walk_back(key, to=had_ten_minutes_ago))
+        last_poll = max(have)
+        assert newer.pk in have
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    late = AccessEvent.objects.get(payload__action="committed late").pk
+    assert late < newer.pk, "the late event took its id first"
+    assert late not in have
+    assert late not in walk_back(key, to=last_poll), "the last poll's highest id is past it"
+    have |= set(walk_back(key, to=had_ten_minutes_ago))
+    assert late in have
+
+
 def test_api__filters_by_kind_and_time(account, key):
     base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     AccessEventFactory(account=account, kind=Kind.REMOVED, created_at=base)

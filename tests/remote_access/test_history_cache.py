@@ -1,8 +1,10 @@
 """The Security tab keeps its rendered history per process under the account's newest event
 id (remote_access.history.HistoryPage): whatever changes what the history shows changes the
-key, so a cached page is never out of date."""
+key, so a kept page is never out of date for long (HISTORY_KEPT_SECONDS)."""
 
 import datetime as dt
+import threading
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -10,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from remote_access.models import AccessEvent
 from tests.remote_access.factories import AccessEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +160,51 @@ def test_the_live_notice_comes_with_the_signed_in_user_in_one_round_trip(
     visits = [q["sql"] for q in queries if 'FROM "remote_access_representativesession"' in q["sql"]]
     assert len(visits) == 1
     assert '"accounts_membership"' in visits[0], "the same statement batch as the memberships"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_after_a_newer_one_shows_once_the_kept_page_lapses(
+    owner_client, account, monkeypatch
+):
+    """An event's id is taken when it is written, not when it commits: a transaction that
+    wrote an event and commits after another event was written and committed leaves a page
+    kept under the newer id without it. So a kept page lapses after HISTORY_KEPT_SECONDS,
+    longer than any transaction that writes an event lasts, and the page read then has it.
+    """
+    from django.core.cache.backends import locmem
+    from django.db import transaction
+
+    from remote_access.history import HISTORY_KEPT_SECONDS
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing commits out of order")
+    AccessEventFactory(account=account, summary="opened the orders")
+    history_html(owner_client)
+    written, release = threading.Event(), threading.Event()
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                AccessEventFactory(account=account, summary="committed late")
+                written.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    try:
+        assert written.wait(timeout=30)
+        newer = AccessEventFactory(account=account, summary="committed first")
+        assert "committed first" in history_html(owner_client)  # kept under `newer`'s id
+    finally:
+        release.set()
+        writer.join(timeout=30)
+    late = AccessEvent.objects.get(payload__action="committed late")
+    assert late.pk < newer.pk, "the late event took its id first"
+
+    clock = locmem.time.time
+    monkeypatch.setattr(
+        locmem, "time", SimpleNamespace(time=lambda: clock() + HISTORY_KEPT_SECONDS + 1)
+    )
+    assert "committed late" in history_html(owner_client)
