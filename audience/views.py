@@ -159,7 +159,13 @@ def segment_edit(request: HttpRequest, segment_id: int | None = None) -> HttpRes
     account, actor = request.latchkey.account, request.latchkey.actor
     segment = get_object_or_404(Segment, account=account, pk=segment_id) if segment_id else None
     form = SegmentEditForm(posted(request), segment=segment)
-    context = {"segment": segment, "form": form, "conditions": form.conditions}
+    context = {
+        "segment": segment,
+        "form": form,
+        "conditions": form.conditions,
+        "preview": None,
+        "problem": None,
+    }
     if form.is_valid() and "preview" in request.POST:
         context["preview"] = segment_preview(account=account, **form.preview())
     elif form.is_valid():

@@ -25,7 +25,7 @@ def support_inside(request: HttpRequest) -> dict:
     own), else one query when a page shows it."""
     context = context_of(request)
     if context.actor is None or context.actor.is_representative or context.account is None:
-        return {}
+        return {"support_inside": ()}
     account, read = context.account, read_with_user_results(request.user)
     return {
         "support_inside": SimpleLazyObject(

@@ -57,8 +57,9 @@ def one_language() -> Iterator[None]:
 Kind = AccessEvent.Kind
 EndReason = RepresentativeSession.EndReason
 
-# What `describe` reads besides the row itself.
-EVENT_RELATED = ("account", "actor", "grant", "session")
+# What `describe` reads besides the row itself: the event's account, and these.
+EVENT_RELATED_BESIDES_ACCOUNT = ("actor", "grant", "session")
+EVENT_RELATED = ("account", *EVENT_RELATED_BESIDES_ACCOUNT)
 
 
 class GrantTerms(NamedTuple):

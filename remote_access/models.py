@@ -307,6 +307,10 @@ class AccessEvent(models.Model):
             ),
         ]
 
+    # An item of the Security tab's history is an event or a visit (history.VisitGroup), and
+    # the template asks which: a name the event lacked cost three exceptions a row.
+    is_visit = False
+
     def __str__(self) -> str:
         from .events import describe
 

@@ -28,7 +28,7 @@ from accounts.compiled import SENTINEL_NOW, Bound, CompiledQuery, run_together
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.models import Account, User
 
-from .events import EVENT_RELATED, describe
+from .events import EVENT_RELATED_BESIDES_ACCOUNT, describe
 from .models import (
     HISTORY_ITEM,
     AccessEvent,
@@ -64,10 +64,11 @@ def live_grant(*, account: Account, now: dt.datetime | None = None) -> RemoteAcc
 
 
 def account_events(*, account_id: int) -> QuerySet[AccessEvent]:
-    """The account's events, newest first, with what rendering them reads (no N+1)."""
+    """The account's events, newest first, with what rendering them reads (no N+1) but the
+    account, which the caller has: `with_sentences` puts it on each event."""
     return (
         AccessEvent.objects.filter(account_id=account_id)
-        .select_related(*EVENT_RELATED)
+        .select_related(*EVENT_RELATED_BESIDES_ACCOUNT)
         .order_by("-created_at", "-id")
     )
 
@@ -162,9 +163,12 @@ EXPORT_ROWS_PER_QUERY = 10_000
 
 
 def events_written(*, account: Account) -> QuerySet[AccessEvent]:
-    """The account's events, the last written first (the export and the API)."""
+    """The account's events, the last written first (the export and the API); as for
+    `account_events`, `with_sentences` puts the account on each."""
     return (
-        AccessEvent.objects.filter(account=account).select_related(*EVENT_RELATED).order_by("-id")
+        AccessEvent.objects.filter(account=account)
+        .select_related(*EVENT_RELATED_BESIDES_ACCOUNT)
+        .order_by("-id")
     )
 
 

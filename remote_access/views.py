@@ -344,7 +344,8 @@ def grant_remove(request: HttpRequest, grant_id: int) -> HttpResponse:
         else:
             say_in_panel(request, PANEL, ACCESS_REMOVED)
         return redirect(_security_url())
-    return render(request, "remote_access/grant_remove.html", {"grant": grant})
+    context = {"grant": grant, "active_tab": "security"}
+    return render(request, "remote_access/grant_remove.html", context)
 
 
 @requires(Capability.CONTACT_SUPPORT)

@@ -58,6 +58,8 @@ def visit_end(request: HttpRequest, visit_id: int) -> HttpResponse:
     context = {
         "visit": visit if visit.ended_at is None else None,
         "grant": live_grant(account=account),
+        "token": None,  # no mail's link: the person decides whether access goes too
+        "active_tab": "security",
     }
     return render(request, "remote_access/visit_end.html", context)
 
@@ -86,7 +88,7 @@ def escape(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and grant is not None:
         return _remove(request, grant)
     status = 200 if (visit or grant) or request.method == "GET" else 410
-    context = {"visit": visit, "grant": grant, "token": token}
+    context = {"visit": visit, "grant": grant, "token": token, "active_tab": "security"}
     return render(request, "remote_access/visit_end.html", context, status=status)
 
 
