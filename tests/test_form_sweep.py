@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts.validators import ControlCharacterValidator
 from tests.conftest import verify_two_factor
 from tests.test_security_sweep import samples  # noqa: F401 - a fixture
-from tests.urlconf import PUBLIC, merchant_views, url_kwargs
+from tests.urlconf import merchant_urls
 
 HOSTILE = [
     "Acme Store\r\nBcc: victim@evil.test",
@@ -126,23 +126,11 @@ def _sweep(client: Client, urls: list[str]) -> set[str]:
     return met
 
 
-def _merchant_urls(samples) -> list[str]:  # noqa: F811 - the fixture's value
-    urls = []
-    for name, pattern in merchant_views():
-        if name in PUBLIC or name.startswith("admin"):
-            continue
-        try:
-            urls.append(reverse(name, kwargs=url_kwargs(pattern, samples)))
-        except KeyError:
-            continue
-    return urls
-
-
 @pytest.mark.usefixtures("analyst")
 def test_every_merchant_form__survives_hostile_text(samples, owner, client):  # noqa: F811
     client.force_login(owner)
     verify_two_factor(client, owner)
-    met = _sweep(client, _merchant_urls(samples))
+    met = _sweep(client, merchant_urls(samples))
     assert {"name", "subject", "message", "label", "email"} <= met
     assert _stored_control_characters() == []
     assert all("\n" not in message.subject for message in mail.outbox)

@@ -18,7 +18,7 @@ from django.urls import reverse
 from tests.conftest import verify_two_factor
 from tests.remote_access.factories import AccessEventFactory
 from tests.test_security_sweep import samples  # noqa: F401 - a fixture
-from tests.urlconf import PUBLIC, merchant_views, url_kwargs
+from tests.urlconf import merchant_urls
 
 
 @pytest.fixture
@@ -37,18 +37,6 @@ def missed(monkeypatch) -> Counter:
 
     monkeypatch.setattr(base.Variable, "_resolve_lookup", recorded)
     return found_missing
-
-
-def _pages(samples) -> list[str]:  # noqa: F811 - the fixture's value
-    urls = []
-    for name, pattern in merchant_views():
-        if name in PUBLIC:
-            continue
-        try:
-            urls.append(reverse(name, kwargs=url_kwargs(pattern, samples)))
-        except KeyError:
-            continue
-    return urls
 
 
 def _render_all(client: Client, urls: list[str]) -> int:
@@ -75,7 +63,7 @@ def test_no_page_looks_up_a_name_that_is_not_there(
     verify_two_factor(staff, support_staff)
     enter = reverse("admin:accounts_account_enter", args=[account.pk])
     assert staff.post(enter, {"ticket_reference": "4411"}).status_code == 302
-    urls = _pages(samples)
+    urls = merchant_urls(samples)
     assert _render_all(staff, urls) >= 5  # the visit's pages: its history holds them
 
     merchant = Client()

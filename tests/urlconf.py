@@ -1,6 +1,6 @@
 """The merchant site's URL conf, walked by the tests that must cover every view."""
 
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 # Views anyone may reach without an account: signing in and out, resetting a password.
 PUBLIC = {
@@ -43,3 +43,16 @@ def merchant_views() -> list[tuple[str, URLPattern]]:
 def url_kwargs(pattern: URLPattern, samples: dict) -> dict:
     """The keyword arguments a pattern takes, filled from `samples` (name → value)."""
     return {name: samples[name] for name in pattern.pattern.converters}
+
+
+def merchant_urls(samples: dict) -> list[str]:
+    """The address of every merchant view behind a sign-in whose arguments `samples` fills."""
+    urls = []
+    for name, pattern in merchant_views():
+        if name in PUBLIC:
+            continue
+        try:
+            urls.append(reverse(name, kwargs=url_kwargs(pattern, samples)))
+        except KeyError:
+            continue
+    return urls

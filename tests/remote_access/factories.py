@@ -1,6 +1,10 @@
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import factory
+from django.db import connection, transaction
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -55,6 +59,32 @@ class AccessEventFactory(DjangoModelFactory[AccessEvent]):
     method = "POST"
     payload = factory.LazyAttribute(lambda event: {"action": event.summary})
     created_at = factory.LazyFunction(timezone.now)
+
+
+@contextmanager
+def event_committed_late(*, account, summary: str) -> Iterator[None]:
+    """An event another transaction writes before the block and commits after it: its id is
+    taken first, yet events the block writes are seen before it (PostgreSQL: a thread with
+    its own connection)."""
+    written, release = threading.Event(), threading.Event()
+
+    def write() -> None:
+        try:
+            with transaction.atomic():
+                AccessEventFactory(account=account, summary=summary)
+                written.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert written.wait(timeout=30)
+        yield
+    finally:
+        release.set()
+        writer.join(timeout=30)
 
 
 class RepresentativeSessionFactory(DjangoModelFactory[RepresentativeSession]):

@@ -12,7 +12,7 @@ from accounts.roles import Role
 from accounts.services.integrations import api_key_create
 from remote_access.api import API_REQUESTS_PER_MINUTE
 from remote_access.models import AccessEvent
-from tests.remote_access.factories import AccessEventFactory
+from tests.remote_access.factories import AccessEventFactory, event_committed_late
 
 URL = reverse("remote_access:api_access_events")
 Kind = AccessEvent.Kind
@@ -98,36 +98,17 @@ def test_api__polling_as_documented_gets_an_event_that_committed_after_a_newer_o
     transaction commits, so one can appear after a newer one. A poller that walks back to
     the highest id it had ten minutes ago (not the last poll's) still gets it: here, what
     it had before the late event's id was taken."""
-    import threading
-
-    from django.db import connection, transaction
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: nothing commits out of order")
     have = set(walk_back(key, to=AccessEventFactory(account=account).pk - 1))
     had_ten_minutes_ago = max(have)
-    written, release = threading.Event(), threading.Event()
-
-    def slow_writer():
-        try:
-            with transaction.atomic():
-                AccessEventFactory(account=account, summary="committed late")
-                written.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=slow_writer)
-    writer.start()
-    try:
-        assert written.wait(timeout=30)
+    with event_committed_late(account=account, summary="committed late"):
         newer = AccessEventFactory(account=account)
         have |= set(walk_back(key, to=had_ten_minutes_ago))
         last_poll = max(have)
         assert newer.pk in have
-    finally:
-        release.set()
-        writer.join(timeout=30)
     late = AccessEvent.objects.get(payload__action="committed late").pk
     assert late < newer.pk, "the late event took its id first"
     assert late not in have

@@ -3,7 +3,6 @@ id (remote_access.history.HistoryPage): whatever changes what the history shows 
 key, so a kept page is never out of date for long (HISTORY_KEPT_SECONDS)."""
 
 import datetime as dt
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from remote_access.models import AccessEvent
-from tests.remote_access.factories import AccessEventFactory
+from tests.remote_access.factories import AccessEventFactory, event_committed_late
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +171,6 @@ def test_an_event_committed_after_a_newer_one_shows_once_the_kept_page_lapses(
     longer than any transaction that writes an event lasts, and the page read then has it.
     """
     from django.core.cache.backends import locmem
-    from django.db import transaction
 
     from remote_access.history import HISTORY_KEPT_SECONDS
 
@@ -180,26 +178,9 @@ def test_an_event_committed_after_a_newer_one_shows_once_the_kept_page_lapses(
         pytest.skip("SQLite has one writer at a time: nothing commits out of order")
     AccessEventFactory(account=account, summary="opened the orders")
     history_html(owner_client)
-    written, release = threading.Event(), threading.Event()
-
-    def slow_writer():
-        try:
-            with transaction.atomic():
-                AccessEventFactory(account=account, summary="committed late")
-                written.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=slow_writer)
-    writer.start()
-    try:
-        assert written.wait(timeout=30)
+    with event_committed_late(account=account, summary="committed late"):
         newer = AccessEventFactory(account=account, summary="committed first")
         assert "committed first" in history_html(owner_client)  # kept under `newer`'s id
-    finally:
-        release.set()
-        writer.join(timeout=30)
     late = AccessEvent.objects.get(payload__action="committed late")
     assert late.pk < newer.pk, "the late event took its id first"
 
