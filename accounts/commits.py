@@ -32,12 +32,16 @@ def commit_without_waiting(using: str = "default") -> Iterator[None]:
         return
 
     def relaxed(execute, sql, params, many, context):
+        # Only a statement that is its own transaction: one the block runs inside `atomic()`
+        # belongs to a transaction whose other writes must wait for the disk.
+        if connection.in_atomic_block or not connection.get_autocommit():
+            return execute(sql, params, many, context)
         # In the statement's own transaction: PostgreSQL runs a pipeline, or the statements
         # of one query message, as one implicit transaction, and the setting holds for its
         # commit only.
         pipeline = context["cursor"].cursor
         if isinstance(pipeline, PreparedPipeline):  # a compiled statement (CompiledInsert)
-            pipeline.first.append((RELAXED, []))
+            pipeline.leading.append((RELAXED, []))
             return execute(sql, params, many, context)
         # After the statement, in the same query message, so that the statement's own
         # result (an INSERT's RETURNING) stays the cursor's first.

@@ -251,14 +251,15 @@ class PreparedPipeline:
     psycopg names them per connection and prepares them again on a new one.
 
     Outside a transaction the whole pipeline is one transaction of its own (PostgreSQL's
-    implicit block until the pipeline's sync): an execute wrapper may put statements
-    `first` that hold for it alone (accounts.commits); their rows are not returned.
+    implicit block until the pipeline's sync): an execute wrapper may put `leading`
+    statements before the others that hold for it alone (accounts.commits); their rows are
+    not returned.
     """
 
     def __init__(self, raw_connection, statements: list[tuple[str, list]]) -> None:
         self.raw_connection = raw_connection
         self.statements = statements
-        self.first: list[tuple[str, list]] = []
+        self.leading: list[tuple[str, list]] = []
         self.rows: list[list] = []
 
     def execute(self, sql: str, params: None = None) -> None:
@@ -273,19 +274,19 @@ class PreparedPipeline:
             # Server-side binding (psycopg.Cursor): only it can prepare.
             cursors = []
             with raw.pipeline():
-                for statement, statement_params in [*self.first, *self.statements]:
+                for statement, statement_params in [*self.leading, *self.statements]:
                     cursor = psycopg.Cursor(raw)
                     cursor.execute(statement, statement_params, prepare=True)
                     cursors.append(cursor)
         finally:
             raw.prepare_threshold = threshold
-        self.rows = [cursor.fetchall() for cursor in cursors[len(self.first) :]]
+        self.rows = [cursor.fetchall() for cursor in cursors[len(self.leading) :]]
 
     @property
     def _query(self):
         # Read by Django's query log only (DEBUG, tests): the statements with their values.
         mogrify = psycopg.ClientCursor(self.raw_connection).mogrify
-        text = ";\n".join(mogrify(sql, params) for sql, params in [*self.first, *self.statements])
+        text = ";\n".join(mogrify(sql, params) for sql, params in [*self.leading, *self.statements])
         return _LoggedQuery(text.encode())
 
     def close(self) -> None:

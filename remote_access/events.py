@@ -3,7 +3,8 @@
 Rows hold facts only (DESIGN §4, STYLE 16), so whoever wrote a row — a service, the visit
 middleware or the expiry sweep's SQL — the merchant reads the same sentence, in their
 language. Sentences are rendered from `EventFacts`, plain values: the pages build them from
-model instances fetched with `EVENT_RELATED` (`describe`), the CSV export from the plain
+model instances fetched with `EVENT_RELATED` or given their account (`describe`;
+`selectors.with_sentences`), the CSV export from the plain
 rows it streams (remote_access.history), so both say the same thing from one wording.
 """
 
@@ -94,7 +95,8 @@ class EventFacts(NamedTuple):
 
 
 def event_facts(event: AccessEvent) -> EventFacts:
-    """The facts of an event fetched with `EVENT_RELATED` (no query)."""
+    """The facts of an event fetched with `EVENT_RELATED`, or with the others and given its
+    account (`selectors.with_sentences`): no query."""
     actor, grant, visit = event.actor, event.grant, event.session
     return EventFacts(
         kind=event.kind,
@@ -344,5 +346,5 @@ def sentence(facts: EventFacts) -> str:
 
 
 def describe(event: AccessEvent) -> str:
-    """The sentence a merchant reads for `event` (fetched with `EVENT_RELATED`)."""
+    """The sentence a merchant reads for `event` (fetched as `event_facts` needs)."""
     return sentence(event_facts(event))

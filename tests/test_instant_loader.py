@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from psycopg.postgres import types
+from psycopg.pq import Format
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +41,8 @@ def test_instants_read_as_djangos_own_loader_reads_them(postgresql):
 
     from config.postgresql.base import UtcInstantLoader
 
-    assert postgresql.adapters.get_loader(1184, 0) is UtcInstantLoader
+    timestamptz = types["timestamptz"].oid
+    assert postgresql.adapters.get_loader(timestamptz, Format.TEXT) is UtcInstantLoader
     ours = read_instants()
     register_tzloader(dt.UTC, postgresql)  # what Django puts on every connection
     try:

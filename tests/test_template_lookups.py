@@ -3,9 +3,9 @@
 Django's template language shows a missing name as nothing, and finds it missing by trying
 a key, an attribute and an index in turn, each failing with an exception: the Security
 tab's history asked every event `item.is_visit`, which only visits had — three exceptions a
-row, a fifth of what its 25 rows cost. A missing name is also how a typo hides. Every
-merchant page is rendered with nothing kept, as an Owner whose history holds a visit and as
-the representative in it, and no lookup may find nothing."""
+row. A missing name is also how a typo hides. Every merchant page is rendered with nothing
+kept (GET), as an Owner whose history holds an event and a visit, as an Admin who signs in
+with two factors, and as the representative in the visit; no lookup may find nothing."""
 
 from collections import Counter
 
@@ -15,7 +15,7 @@ from django.template import base
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import verify_two_factor
+from tests.conftest import verify_two_factor, with_authenticator
 from tests.remote_access.factories import AccessEventFactory
 from tests.test_security_sweep import samples  # noqa: F401 - a fixture
 from tests.urlconf import merchant_urls
@@ -54,6 +54,7 @@ def test_no_page_looks_up_a_name_that_is_not_there(
     samples,  # noqa: F811
     account,
     owner,
+    admin,
     support_staff,
     missed,
 ):
@@ -66,10 +67,11 @@ def test_no_page_looks_up_a_name_that_is_not_there(
     urls = merchant_urls(samples)
     assert _render_all(staff, urls) >= 5  # the visit's pages: its history holds them
 
-    merchant = Client()
-    merchant.force_login(owner)
-    verify_two_factor(merchant, owner)
-    assert _render_all(merchant, urls) >= 15
+    for member in (owner, with_authenticator(admin)):  # without two factors, and with
+        merchant = Client()
+        merchant.force_login(member)
+        verify_two_factor(merchant, member)
+        assert _render_all(merchant, urls) >= 15
     assert not missed, "\n".join(
         f"{name} in {where}: {n}" for (name, where), n in sorted(missed.items())
     )

@@ -39,10 +39,11 @@ class UtcInstantLoader(Loader):
         load = _PSYCOPG_INSTANT_LOADER(oid, context).load
         session_utc = self.connection is not None and self.connection.info.timezone is dt.UTC
         # psycopg gives the session's zone; only a session left in another zone needs this.
-        self._load = load if session_utc else (lambda data: load(data).astimezone(dt.UTC))
+        # On the instance, so that each value costs psycopg's call alone.
+        self.load = load if session_utc else (lambda data: load(data).astimezone(dt.UTC))
 
-    def load(self, data) -> dt.datetime:
-        return self._load(data)
+    def load(self, data) -> dt.datetime:  # replaced on each instance (above)
+        raise NotImplementedError
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

@@ -163,6 +163,24 @@ def test_a_relaxed_statement_commits_without_waiting_and_the_next_waits(settings
         assert cursor.fetchone()[0] == "on"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_opened_inside_is_not_relaxed(account):
+    """Statements the block runs inside `atomic()` keep the transaction's durability."""
+    from django.db import transaction
+
+    from accounts.commits import RELAXED, commit_without_waiting
+    from tests.remote_access.factories import AccessEventFactory
+
+    with (
+        CaptureQueriesContext(connection) as captured,
+        commit_without_waiting(),
+        transaction.atomic(),
+    ):
+        AccessEventFactory(account=account)
+    assert captured, "the event was written"
+    assert not any(RELAXED in query["sql"] for query in captured)
+
+
 def test_inside_a_transaction_nothing_is_relaxed(account):
     """Its other writes must keep their durability: the page view then waits as they do."""
     from django.db import transaction
