@@ -28,6 +28,11 @@ def as_zone(zone: zoneinfo.ZoneInfo | str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(zone) if isinstance(zone, str) else zone
 
 
+def in_zone(value: dt.datetime, zone: zoneinfo.ZoneInfo | str) -> dt.datetime:
+    """An instant as the clock in `zone` shows it: what the functions below write."""
+    return value.astimezone(as_zone(zone))
+
+
 @functools.cache
 def _names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The day and month abbreviations of `language` (the active one when first asked), as
@@ -55,10 +60,10 @@ def minute_text(local: dt.datetime) -> str:
 
 def iso_text(value: dt.datetime, zone: zoneinfo.ZoneInfo | str) -> str:
     """ "2026-11-30T00:36:05.123456-05:00" — for `<time datetime="…">`."""
-    return value.astimezone(as_zone(zone)).isoformat()
+    return in_zone(value, zone).isoformat()
 
 
 def moment(value: dt.datetime, zone: zoneinfo.ZoneInfo | str) -> str:
     """ "Mon 30 Nov 2026, 00:36 EST" — an instant, in the account's zone."""
-    local = value.astimezone(as_zone(zone))
+    local = in_zone(value, zone)
     return f"{day_text(local)}, {minute_text(local)}"

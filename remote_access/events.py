@@ -4,8 +4,8 @@ Rows hold facts only (DESIGN §4, STYLE 16), so whoever wrote a row — a servic
 middleware or the expiry sweep's SQL — the merchant reads the same sentence, in their
 language. Sentences are rendered from `EventFacts`, plain values: the pages build them from
 model instances fetched with `EVENT_RELATED` or given their account (`describe`;
-`selectors.with_sentences`), the CSV export from the plain
-rows it streams (remote_access.history), so both say the same thing from one wording.
+`selectors.with_sentences`), the CSV export from the plain rows it streams
+(remote_access.history), so both say the same thing from one wording.
 """
 
 import datetime as dt

@@ -262,9 +262,10 @@ def cursor_decode(cursor: str | None) -> tuple[dt.datetime, int] | None:
 
 # How long a rendered history page is kept. An event's id is taken when it is written, not
 # when it commits, so a transaction that commits after a newer event did leaves a page kept
-# under the newer id without its event. Every transaction that writes an event lasts far less
-# than this (a request, a batch of the expiry sweep: seconds), so the page read after this
-# long has it (tests/remote_access/test_history_cache.py).
+# under the newer id without its event. Every transaction that writes an event is short (a
+# request, a batch of the expiry sweep: seconds; tasks stop after two minutes), so the page
+# read after this long has it (tests/remote_access/test_history_cache.py). Nothing in the
+# database enforces that; docs/api.md says so too.
 HISTORY_KEPT_SECONDS = 300
 
 

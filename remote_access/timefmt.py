@@ -14,7 +14,7 @@ from django.utils.timesince import timeuntil
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.timefmt import as_zone, day_text, minute_text, moment
+from accounts.timefmt import as_zone, day_text, in_zone, minute_text, moment
 
 from .models import Duration
 
@@ -32,7 +32,7 @@ def end_phrase(*, expires_at: dt.datetime, duration: str, zone: zoneinfo.ZoneInf
     """ "until the end of Thu 24 Dec 2026 (23:59 EST)" for a custom date, "until Mon 30 Nov
     2026, 00:36 EST" for a fixed period."""
     if duration == Duration.CUSTOM:
-        last_minute = expires_at.astimezone(as_zone(zone)) - dt.timedelta(minutes=1)
+        last_minute = in_zone(expires_at, zone) - dt.timedelta(minutes=1)
         return _("until the end of %(day)s (%(minute)s)") % {
             "day": day_text(last_minute),
             "minute": minute_text(last_minute),

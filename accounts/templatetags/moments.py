@@ -34,11 +34,11 @@ def iso(value: dt.datetime | None, zone) -> str:
 def minute(value: dt.datetime | None, zone) -> str:
     if value is None:
         return ""
-    return timefmt.minute_text(value.astimezone(timefmt.as_zone(zone)))
+    return timefmt.minute_text(timefmt.in_zone(value, zone))
 
 
 @register.filter
 def clock(value: dt.datetime | None, zone) -> str:
     if value is None:
         return ""
-    return timefmt.clock_text(value.astimezone(timefmt.as_zone(zone)))
+    return timefmt.clock_text(timefmt.in_zone(value, zone))
