@@ -7,45 +7,26 @@ server can lose the last fraction of a second of such commits (at most three tim
 Used only for the page-view rows of support visits (remote_access.middleware), where waiting
 for the disk was most of what a representative's page cost over an Admin's
 (docs/performance.md); every other write waits as usual.
+
+The setting is made by the statement itself (`CompiledInsert.insert(..., wait_for_disk=
+False)` puts RELAXED in its RETURNING list), so the write stays one statement in one round
+trip: as a statement of its own before the INSERT, it made the write a pipeline of two,
+50 µs more (docs/performance.md).
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from django.db.backends.base.base import BaseDatabaseWrapper
 
-from django.db import connections
-
-from .compiled import PreparedPipeline
-
-# The setting for the current transaction only (`SET LOCAL`, which PostgreSQL would warn
-# about in a pipeline's implicit transaction block).
-RELAXED = "SELECT set_config('synchronous_commit', 'off', true)"
+# For the current transaction only (is_local): PostgreSQL reads the setting when the
+# transaction commits, which for a statement that is its own transaction is right after it.
+RELAXED = "set_config('synchronous_commit', 'off', true)"
 
 
-@contextmanager
-def commit_without_waiting(using: str = "default") -> Iterator[None]:
-    """Statements run in here, each its own transaction (autocommit), commit without
-    waiting for the disk. Inside a transaction this changes nothing: its other writes
-    must not lose their durability."""
-    connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield
-        return
-
-    def relaxed(execute, sql, params, many, context):
-        # Only a statement that is its own transaction: one the block runs inside `atomic()`
-        # belongs to a transaction whose other writes must wait for the disk.
-        if connection.in_atomic_block or not connection.get_autocommit():
-            return execute(sql, params, many, context)
-        # In the statement's own transaction: PostgreSQL runs a pipeline, or the statements
-        # of one query message, as one implicit transaction, and the setting holds for its
-        # commit only.
-        pipeline = context["cursor"].cursor
-        if isinstance(pipeline, PreparedPipeline):  # a compiled statement (CompiledInsert)
-            pipeline.leading.append((RELAXED, []))
-            return execute(sql, params, many, context)
-        # After the statement, in the same query message, so that the statement's own
-        # result (an INSERT's RETURNING) stays the cursor's first.
-        return execute(f"{sql}; {RELAXED}", params, many, context)
-
-    with connection.execute_wrapper(relaxed):
-        yield
+def may_commit_without_waiting(connection: BaseDatabaseWrapper) -> bool:
+    """Whether a statement run now may relax its own commit: on PostgreSQL, and only as its
+    own transaction. Inside `atomic()` it belongs to a transaction whose other writes must
+    keep their durability."""
+    return (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and connection.get_autocommit()
+    )

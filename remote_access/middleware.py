@@ -24,7 +24,6 @@ from django_otp.models import Device
 
 from accounts.authorization import SAFE_METHODS
 from accounts.backends import RequestFacts, read_with_user_results
-from accounts.commits import commit_without_waiting
 from accounts.compiled import Bound
 from accounts.context import context_of
 
@@ -231,14 +230,14 @@ def page_view_record(
 ) -> None:
     """One row per page a representative opens (DESIGN §5.10), committed without waiting
     for the disk (accounts.commits; docs/operations.md says what a database crash loses)."""
-    with commit_without_waiting():
-        _visit_event_record(
-            request,
-            session,
-            response,
-            kind=AccessEvent.Kind.PAGE_VIEWED,
-            object_label=page_title(request, response),
-        )
+    _visit_event_record(
+        request,
+        session,
+        response,
+        kind=AccessEvent.Kind.PAGE_VIEWED,
+        object_label=page_title(request, response),
+        wait_for_disk=False,
+    )
 
 
 def action_record(

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionReadsMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.PlainUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "remote_access.middleware.RepresentativeMiddleware",

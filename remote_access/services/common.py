@@ -55,10 +55,12 @@ def event_record(
     result: int | None = None,
     payload: dict | None = None,
     created_at: dt.datetime | None = None,
+    wait_for_disk: bool = True,
 ) -> AccessEvent:
     """Append one fact to the account's access history; its sentence is rendered when read
     (remote_access.events). `actor` is whoever acted on the merchant site; `staff_user` (with
-    their `team`) is vendor staff acting from the admin."""
+    their `team`) is vendor staff acting from the admin. `wait_for_disk=False` lets a row that
+    is its own transaction commit without waiting for the disk (accounts.commits)."""
     facts = actor_facts(actor)
     if not facts and staff_user is not None:
         facts = {"actor": staff_user, "actor_role": "", "actor_team": team}
@@ -77,7 +79,7 @@ def event_record(
         created_at=created_at or timezone.now(),
         **facts,
     )
-    return _EVENT_INSERT.insert(event)
+    return _EVENT_INSERT.insert(event, wait_for_disk=wait_for_disk)
 
 
 # Events are written on every page a representative opens: their INSERT is built once.

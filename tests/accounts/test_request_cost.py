@@ -194,3 +194,38 @@ def test_the_guesses_kept_are_the_sessions_loaded_most_recently(monkeypatch):
     for key in ("a", "b", "a", "c"):
         sessions._remember(key, {"_auth_user_id": key})
     assert list(sessions._HELD) == ["a", "c"], "b, loaded least recently, made room"
+
+
+def test_the_request_carries_the_user_itself_not_a_proxy(owner, client_for):
+    """accounts.middleware.PlainUserMiddleware: the user, not Django's and django-otp's lazy
+    proxies around it, with what django-otp puts on it still there."""
+    from django.utils.functional import LazyObject
+
+    response = client_for(owner).get(reverse("accounts:home"))
+    user = response.wsgi_request.user
+    assert not isinstance(user, LazyObject)
+    assert type(user) is type(owner)
+    assert user.pk == owner.pk
+    assert user.is_verified() is False, "django-otp's verification is on the user"
+
+
+def test_a_visitor_signed_out_carries_the_anonymous_user(client):
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils.functional import LazyObject
+
+    response = client.get(reverse("accounts:login"))
+    assert not isinstance(response.wsgi_request.user, LazyObject)
+    assert isinstance(response.wsgi_request.user, AnonymousUser)
+
+
+def test_resolved_sets_up_nested_proxies_once():
+    from django.utils.functional import SimpleLazyObject
+
+    from accounts.middleware import resolved
+
+    made = []
+    inner = SimpleLazyObject(lambda: made.append("inner") or {"a": 1})
+    outer = SimpleLazyObject(lambda: inner)
+    assert resolved(outer) == {"a": 1}
+    assert made == ["inner"]
+    assert resolved(42) == 42

@@ -128,11 +128,10 @@ def test_page_views_alone_commit_without_waiting_for_the_disk(inside, account):
         assert inside.get("/settings/security/").status_code == 200
         assert inside.post("/test/rename/", {"name": "Acme Shop"}).status_code == 200
     relaxed = [query["sql"] for query in captured if RELAXED in query["sql"]]
+    # One statement, one round trip: the setting is made by the page view's INSERT itself.
     assert len(relaxed) == 1
-    # One round trip, the setting first: the page view's INSERT is the transaction it holds for.
-    setting, insert = relaxed[0].split(";\n")
-    assert setting == RELAXED
-    assert insert.startswith('INSERT INTO "remote_access_accessevent"')
+    assert relaxed[0].startswith('INSERT INTO "remote_access_accessevent"')
+    assert relaxed[0].endswith(f'RETURNING "remote_access_accessevent"."id", {RELAXED}')
     assert [event.kind for event in recorded(account)] == [
         Kind.PAGE_VIEWED,
         Kind.ACTION_PERFORMED,
@@ -142,57 +141,44 @@ def test_page_views_alone_commit_without_waiting_for_the_disk(inside, account):
         assert cursor.fetchone()[0] == "on", "the setting ends with its transaction"
 
 
+def _relaxed_insert(account) -> list:
+    """A compiled event INSERT asked not to wait for the disk, and the setting it left."""
+    from accounts.compiled import CompiledInsert
+    from tests.remote_access.factories import AccessEventFactory
+
+    event = AccessEventFactory.build(account=account)
+    with CaptureQueriesContext(connection) as captured:
+        CompiledInsert(AccessEvent).insert(event, wait_for_disk=False)
+    assert AccessEvent.objects.filter(pk=event.pk).exists()
+    return [query["sql"] for query in captured]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("prepared", [True, False])
-def test_a_relaxed_statement_commits_without_waiting_and_the_next_waits(settings, prepared):
-    """What the page view relies on, seen from inside: a compiled statement run in
-    `commit_without_waiting` is a transaction with synchronous_commit off, prepared or
-    not (DATABASE_PREPARED_STATEMENTS), and the setting is gone with that transaction."""
-    from accounts.commits import commit_without_waiting
-    from accounts.compiled import _run_prepared
+def test_a_relaxed_insert_commits_without_waiting_and_the_next_waits(settings, account, prepared):
+    """What the page view relies on, seen from inside: the INSERT runs as its own
+    transaction with synchronous_commit off, prepared or not (DATABASE_PREPARED_STATEMENTS),
+    and the setting is gone with that transaction."""
+    from accounts.commits import RELAXED
 
     if connection.vendor != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
     settings.DATABASE_PREPARED_STATEMENTS = prepared
-    setting = ("SELECT current_setting('synchronous_commit')", [])
-    with commit_without_waiting():
-        assert _run_prepared(connection, [setting]) == [[("off",)]]
-    assert _run_prepared(connection, [setting]) == [[("on",)]]
+    (sql,) = _relaxed_insert(account)
+    assert sql.endswith(RELAXED)
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "on"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_transaction_opened_inside_is_not_relaxed(account):
-    """Statements the block runs inside `atomic()` keep the transaction's durability."""
+def test_a_relaxed_insert_inside_a_transaction_waits_for_the_disk(account):
+    """Inside `atomic()` the row belongs to a transaction whose other writes must keep their
+    durability: it is written as any other."""
     from django.db import transaction
 
-    from accounts.commits import RELAXED, commit_without_waiting
-    from tests.remote_access.factories import AccessEventFactory
+    from accounts.commits import RELAXED
 
-    with (
-        CaptureQueriesContext(connection) as captured,
-        commit_without_waiting(),
-        transaction.atomic(),
-    ):
-        AccessEventFactory(account=account)
-    assert captured, "the event was written"
-    assert not any(RELAXED in query["sql"] for query in captured)
-
-
-def test_inside_a_transaction_nothing_is_relaxed(account):
-    """Its other writes must keep their durability: the page view then waits as they do."""
-    from django.db import transaction
-
-    from accounts.commits import RELAXED, commit_without_waiting
-    from tests.remote_access.factories import AccessEventFactory
-
-    with (
-        transaction.atomic(),
-        CaptureQueriesContext(connection) as captured,
-        commit_without_waiting(),
-    ):
-        AccessEventFactory(account=account)
-    assert captured, "the event was written"
-    assert not any(RELAXED in query["sql"] for query in captured)
+    with transaction.atomic():
+        (sql,) = _relaxed_insert(account)
+    assert RELAXED not in sql
