@@ -229,3 +229,25 @@ def test_resolved_sets_up_nested_proxies_once():
     assert resolved(outer) == {"a": 1}
     assert made == ["inner"]
     assert resolved(42) == 42
+
+
+def test_a_page_does_not_walk_the_layout_to_find_its_blocks(owner_client, monkeypatch):
+    """templates/document.html: Django's {% extends %} searches the root template's whole node
+    tree for blocks on every render (the blocks of a template that extends another are found
+    once, when it is compiled). base.html extends a one-block root, so a page searches that
+    one block, not base.html's 160 nodes."""
+    from django.template.base import Node, NodeList
+
+    home = reverse("accounts:home")
+    owner_client.get(home)  # templates compiled and kept
+    searched = []
+    for cls in (Node, NodeList):
+        original = cls.get_nodes_by_type
+
+        def counting(self, nodetype, original=original):
+            searched.append(self)
+            return original(self, nodetype)
+
+        monkeypatch.setattr(cls, "get_nodes_by_type", counting)
+    assert owner_client.get(home).status_code == 200
+    assert 0 < len(searched) <= 5
