@@ -276,3 +276,38 @@ def test_in_staff_admin_under_urls_where_the_admin_lives_elsewhere(rf):
 
     assert in_staff_admin(rf.get("/staff-only/"))
     assert not in_staff_admin(rf.get("/admin/"))
+
+
+def test_every_layout_pages_extend_is_rooted_in_a_one_block_template(settings):
+    """The class of the walk above: whatever template of ours a page extends, the chain ends
+    in a root with next to no nodes, because Django searches the root's whole tree on every
+    render. A new layout written as a root fails here."""
+    import re
+    from pathlib import Path
+
+    from django.template import Node
+    from django.template.loader import get_template
+    from django.template.loader_tags import ExtendsNode
+
+    ours = Path(settings.BASE_DIR) / "templates"
+    extended = {
+        name
+        for path in ours.rglob("*.html")
+        for name in re.findall(r'{%\s*extends\s+"([^"]+)"', path.read_text())
+    }
+    roots = set()
+    for name in extended:
+        template = get_template(name).template
+        history = [template.origin]
+        # As ExtendsNode finds a parent: a template may extend one of the same name elsewhere.
+        while template.nodelist.get_nodes_by_type(ExtendsNode):
+            (extends,) = template.nodelist.get_nodes_by_type(ExtendsNode)
+            template, _origin = template.engine.find_template(
+                extends.parent_name.var, skip=history
+            )
+            history.append(template.origin)
+        if Path(template.origin.name).is_relative_to(ours):
+            roots.add(template)
+    assert {Path(root.origin.name).name for root in roots} == {"document.html"}
+    for root in roots:
+        assert len(root.nodelist.get_nodes_by_type(Node)) <= 3, root.origin.name
