@@ -165,6 +165,7 @@ def run_wrk(path: str, cookie: str, seconds: int, connections: int) -> dict:
         errors += sum(int(n) for n in match.groups())
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": errors,
@@ -179,12 +180,45 @@ PAGES = {
 }
 
 
-def interleaved(cookie: str, *, rounds: int, seconds: int, connections: int) -> dict:
-    """wrk on each page in turn, `rounds` times; per page the list of results."""
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the web server's processes and by PostgreSQL's (Linux's
+    /proc; {} elsewhere). Throughput on two cores is CPU shared by both, so where the CPU of
+    a request goes says more than its time does."""
+    used = {"gunicorn": 0.0, "postgres": 0.0}
+    if not os.path.isdir("/proc"):
+        return {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat_file:
+                stat = stat_file.read()
+        except OSError:  # ended meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        parent, user, system = int(fields[1]), int(fields[11]), int(fields[12])
+        if int(pid) == server_pid or parent == server_pid:
+            used["gunicorn"] += (user + system) / _CLOCK_TICKS
+        elif name.startswith("postgres"):
+            used["postgres"] += (user + system) / _CLOCK_TICKS
+    return used
+
+
+def interleaved(
+    cookie: str, *, rounds: int, seconds: int, connections: int, server_pid: int
+) -> dict:
+    """wrk on each page in turn, `rounds` times; per page the list of results, each with
+    the CPU seconds the server and PostgreSQL used during it."""
     results: dict[str, list[dict]] = {name: [] for name in PAGES}
     for _round in range(rounds):
         for name, (path, signed_in) in PAGES.items():
-            results[name].append(run_wrk(path, cookie if signed_in else "", seconds, connections))
+            before = cpu_seconds(server_pid)
+            result = run_wrk(path, cookie if signed_in else "", seconds, connections)
+            after = cpu_seconds(server_pid)
+            result["cpu"] = {key: after[key] - before[key] for key in after}
+            results[name].append(result)
     return results
 
 
@@ -195,7 +229,15 @@ def summary(results: dict) -> dict:
         for name, runs in results.items()
     }
     errors = sum(r["errors"] for runs in results.values() for r in runs)
-    return {"median": medians, "spread": spread, "errors": errors}
+    # Milliseconds of CPU per request, over all of a page's slices.
+    cpu = {
+        name: {
+            key: 1000 * sum(r["cpu"].get(key, 0) for r in runs) / sum(r["requests"] for r in runs)
+            for key in runs[0]["cpu"]
+        }
+        for name, runs in results.items()
+    }
+    return {"median": medians, "spread": spread, "errors": errors, "cpu": cpu}
 
 
 def check_signed_in(cookie: str) -> None:
@@ -227,7 +269,11 @@ def main() -> None:
         check_signed_in(cookie)
         for _run in range(args.runs):
             results = interleaved(
-                cookie, rounds=args.rounds, seconds=args.slice, connections=args.connections
+                cookie,
+                rounds=args.rounds,
+                seconds=args.slice,
+                connections=args.connections,
+                server_pid=server.pid,
             )
             runs.append(summary(results))
     finally:
@@ -236,9 +282,11 @@ def main() -> None:
     for number, run in enumerate(runs, 1):
         for name in PAGES:
             low, high = run["spread"][name]
+            cpu = ", ".join(f"{key} {ms:.2f}" for key, ms in run["cpu"][name].items())
             print(
                 f"load: run {number}: {name} {PAGES[name][0]}: median {run['median'][name]:.0f} "
-                f"req/s (slices {low:.0f}-{high:.0f}), errors so far {run['errors']}"
+                f"req/s (slices {low:.0f}-{high:.0f}), errors so far {run['errors']}; "
+                f"CPU ms a request: {cpu or 'not measured here'}"
             )
 
     def ratios(page: str, baseline: str) -> list[float]:

@@ -23,3 +23,21 @@ def test_overdue_grants__set_up_and_expired_with_their_notices():
     assert RemoteAccessGrant.objects.filter(status="active").count() == 20
     assert grants_expire_due() == 20
     assert OutboxMessage.objects.filter(kind="access_expired").count() == 20
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads Linux's /proc")
+def test_load_counts_the_cpu_of_the_server_it_started():
+    """bench/load.py's CPU a request: the server's processes (here this one stands in for
+    it) are counted under gunicorn, and the count grows with the work they do."""
+    import os
+    import time
+
+    from load import cpu_seconds
+
+    before = cpu_seconds(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    after = cpu_seconds(os.getpid())
+    assert after["gunicorn"] - before["gunicorn"] >= 0.15
+    assert set(after) == {"gunicorn", "postgres"}

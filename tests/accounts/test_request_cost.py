@@ -302,9 +302,7 @@ def test_every_layout_pages_extend_is_rooted_in_a_one_block_template(settings):
         # As ExtendsNode finds a parent: a template may extend one of the same name elsewhere.
         while template.nodelist.get_nodes_by_type(ExtendsNode):
             (extends,) = template.nodelist.get_nodes_by_type(ExtendsNode)
-            template, _origin = template.engine.find_template(
-                extends.parent_name.var, skip=history
-            )
+            template, _origin = template.engine.find_template(extends.parent_name.var, skip=history)
             history.append(template.origin)
         if Path(template.origin.name).is_relative_to(ours):
             roots.add(template)
