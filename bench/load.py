@@ -183,13 +183,13 @@ PAGES = {
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far by the web server's processes and by PostgreSQL's (Linux's
-    /proc; {} elsewhere). Throughput on two cores is CPU shared by both, so where the CPU of
-    a request goes says more than its time does."""
-    used = {"gunicorn": 0.0, "postgres": 0.0}
+def cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each of the web server's processes and PostgreSQL's, by
+    pid (Linux's /proc; {} elsewhere). Throughput on two cores is CPU shared by both, so
+    where the CPU of a request goes says more than its time does."""
+    used = {}
     if not os.path.isdir("/proc"):
-        return {}
+        return used
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as stat_file:
@@ -198,11 +198,21 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        parent, user, system = int(fields[1]), int(fields[11]), int(fields[12])
+        parent, seconds = int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
         if int(pid) == server_pid or parent == server_pid:
-            used["gunicorn"] += (user + system) / _CLOCK_TICKS
+            used[int(pid)] = ("gunicorn", seconds)
         elif name.startswith("postgres"):
-            used["postgres"] += (user + system) / _CLOCK_TICKS
+            used[int(pid)] = ("postgres", seconds)
+    return used
+
+
+def cpu_used_between(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds each kind of process used between two `cpu_seconds`: a process that
+    started meanwhile counts whole, one that ended meanwhile is not counted."""
+    used = {"gunicorn": 0.0, "postgres": 0.0}
+    for pid, (kind, seconds) in after.items():
+        earlier_kind, earlier = before.get(pid, (kind, 0.0))
+        used[kind] += seconds - (earlier if earlier_kind == kind else 0.0)
     return used
 
 
@@ -217,7 +227,7 @@ def interleaved(
             before = cpu_seconds(server_pid)
             result = run_wrk(path, cookie if signed_in else "", seconds, connections)
             after = cpu_seconds(server_pid)
-            result["cpu"] = {key: after[key] - before[key] for key in after}
+            result["cpu"] = cpu_used_between(before, after) if after else {}
             results[name].append(result)
     return results
 

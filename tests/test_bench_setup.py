@@ -32,12 +32,20 @@ def test_load_counts_the_cpu_of_the_server_it_started():
     import os
     import time
 
-    from load import cpu_seconds
+    from load import cpu_seconds, cpu_used_between
 
     before = cpu_seconds(os.getpid())
     deadline = time.process_time() + 0.2
     while time.process_time() < deadline:
         pass
-    after = cpu_seconds(os.getpid())
-    assert after["gunicorn"] - before["gunicorn"] >= 0.15
-    assert set(after) == {"gunicorn", "postgres"}
+    used = cpu_used_between(before, cpu_seconds(os.getpid()))
+    assert used["gunicorn"] >= 0.15
+    assert used["postgres"] >= 0
+
+
+def test_load_counts_a_process_that_started_whole_and_one_that_ended_not_at_all():
+    from load import cpu_used_between
+
+    before = {1: ("gunicorn", 5.0), 2: ("postgres", 3.0), 3: ("postgres", 9.0)}
+    after = {1: ("gunicorn", 5.5), 2: ("postgres", 3.25), 4: ("postgres", 0.5)}
+    assert cpu_used_between(before, after) == {"gunicorn": 0.5, "postgres": 0.75}
