@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.roles import Role
 from accounts.services.integrations import integration_create
+from remote_access.models import RepresentativeSession
 from remote_access.services.staff import staff_member_set_team
 from tests.accounts.factories import (
     PASSWORD,
@@ -185,6 +186,10 @@ def test_every_page__fits_the_screen_and_passes_axe(browser, live_server, size):
             _check(desk, path, "representative", size, problems)
             banner = desk.get_by_role("region", name="Support session").bounding_box()
             assert banner["y"] == 0, "the support banner sits at the very top"
+        # While support is inside, the Owner's page that ends the visit (from the live notice).
+        visit = RepresentativeSession.objects.get(account=w["account"], ended_at__isnull=True)
+        owner.set_viewport_size({"width": width, "height": height})  # the phone's went to 320
+        _check(owner, reverse("remote_access:visit_end", args=[visit.pk]), "owner", size, problems)
         assert problems == [], "\n".join(problems)
     finally:
         for context in contexts:
