@@ -11,7 +11,7 @@ for the disk was most of what a representative's page cost over an Admin's
 The setting is made by the statement itself (`CompiledInsert.insert(..., wait_for_disk=
 False)` puts RELAXED in its RETURNING list), so the write stays one statement in one round
 trip: as a statement of its own before the INSERT, it made the write a pipeline of two,
-50 µs more (docs/performance.md).
+50–70 µs more (docs/performance.md).
 """
 
 from django.db.backends.base.base import BaseDatabaseWrapper

@@ -42,7 +42,7 @@ class PlainUserMiddleware:
 
     Every request reads its user at once anyway (SessionTimeoutMiddleware), so deferring
     the read saves nothing, while each of the tens of reads a page makes of the user went
-    through both proxies: a page view's audit row alone spent 20–40 µs there."""
+    through both proxies (building a page view's audit row: 57 → 44 µs in a request)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
