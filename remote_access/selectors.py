@@ -163,13 +163,9 @@ EXPORT_ROWS_PER_QUERY = 10_000
 
 
 def events_written(*, account: Account) -> QuerySet[AccessEvent]:
-    """The account's events, the last written first (the export and the API); as for
-    `account_events`, `with_sentences` puts the account on each."""
-    return (
-        AccessEvent.objects.filter(account=account)
-        .select_related(*EVENT_RELATED_BESIDES_ACCOUNT)
-        .order_by("-id")
-    )
+    """`account_events` in the order they were written, the last first (the export and the
+    API)."""
+    return account_events(account_id=account.pk).order_by("-id")
 
 
 # What the export reads of an event, its actor, visit and grant: plain values, in this order.
