@@ -1,10 +1,8 @@
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import factory
-from django.db import connection, transaction
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -18,6 +16,7 @@ from remote_access.models import (
     Team,
 )
 from tests.accounts.factories import AccountFactory, StaffUserFactory, UserFactory
+from tests.transactions import transaction_held_open
 
 
 class SupportRequestFactory(DjangoModelFactory[SupportRequest]):
@@ -66,25 +65,8 @@ def event_committed_late(*, account, summary: str) -> Iterator[None]:
     """An event another transaction writes before the block and commits after it: its id is
     taken first, yet events the block writes are seen before it (PostgreSQL: a thread with
     its own connection)."""
-    written, release = threading.Event(), threading.Event()
-
-    def write() -> None:
-        try:
-            with transaction.atomic():
-                AccessEventFactory(account=account, summary=summary)
-                written.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    try:
-        assert written.wait(timeout=30)
+    with transaction_held_open(lambda: AccessEventFactory(account=account, summary=summary)):
         yield
-    finally:
-        release.set()
-        writer.join(timeout=30)
 
 
 class RepresentativeSessionFactory(DjangoModelFactory[RepresentativeSession]):

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 
 from accounts.roles import Role
@@ -18,6 +18,7 @@ from remote_access.services import expiry_warnings_queue, grants_expire_due
 from remote_access.tasks import expire_grants
 from tests.accounts.factories import AccountFactory, MembershipFactory
 from tests.remote_access.factories import GrantFactory
+from tests.transactions import transaction_held_open
 
 Status = RemoteAccessGrant.Status
 EXPIRES = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -259,28 +260,17 @@ def test_expire__a_grant_locked_by_a_service_is_left_to_it():
         GrantFactory(granted_at=past - dt.timedelta(days=1), expires_at=past) for _ in range(3)
     ]
     held = grants[1]
-    locked, release = threading.Event(), threading.Event()
-
-    def remove_held_grant():
-        try:
-            with transaction.atomic():
-                RemoteAccessGrant.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(timeout=30)
-                RemoteAccessGrant.objects.filter(pk=held.pk).update(status=Status.REVOKED)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=remove_held_grant)
-    holder.start()
     try:
-        assert locked.wait(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '5s'")  # waiting for the row is an error here
-        assert grants_expire_due() == 2
+        with transaction_held_open(
+            lambda: RemoteAccessGrant.objects.select_for_update().get(pk=held.pk),
+            before_commit=lambda: RemoteAccessGrant.objects.filter(pk=held.pk).update(
+                status=Status.REVOKED
+            ),
+        ):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")  # waiting for the row is an error here
+            assert grants_expire_due() == 2
     finally:
-        release.set()
-        holder.join(timeout=30)
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
     assert grants_expire_due() == 0
