@@ -7,6 +7,7 @@ absolute seconds mean little, the ratio to a baseline measured alongside means m
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "latchkey_bench"
@@ -211,3 +212,24 @@ def report_row(what: str, figure: str, target: str, *, held: bool | None) -> Non
     no target). Printed, never asserted."""
     verdict = "—" if held is None else "held" if held else "MISSED"
     print(f"{ROW_PREFIX}{what}|{figure}|{target}|{verdict}", flush=True)
+
+
+class ProcessStat(NamedTuple):
+    name: str
+    parent: int
+    cpu_seconds: float  # user and system time used so far
+
+
+def process_stat(pid: int | str) -> ProcessStat | None:
+    """A process's name, parent and CPU time so far, from Linux's /proc/<pid>/stat; None if
+    it has ended (or there is no /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat_file:
+            stat = stat_file.read()
+    except OSError:
+        return None
+    # The name is in parentheses and may hold spaces or parentheses of its own.
+    name = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ProcessStat(name, int(fields[1]), ticks / os.sysconf("SC_CLK_TCK"))

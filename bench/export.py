@@ -20,7 +20,14 @@ import resource
 import socket
 import time
 
-from common import SHOP_TABLES, empty_tables, report_row, setup_django, shop_with_live_grant
+from common import (
+    SHOP_TABLES,
+    empty_tables,
+    process_stat,
+    report_row,
+    setup_django,
+    shop_with_live_grant,
+)
 
 TARGET_SECONDS = 10.0
 # The peak after N events may exceed the peak after N/10 by this much and still be flat
@@ -98,15 +105,13 @@ def workers_cpu_seconds(server) -> tuple[float, float]:
     """CPU time the gunicorn workers used so far — what the export costs whatever else the
     machine runs (PostgreSQL's share, on another core, not included) — and the time their
     threads were ready to run but waited for a core other processes held."""
-    ticks = waited = 0
+    cpu = waited = 0
     for pid in _workers(server):
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        cpu += process_stat(pid).cpu_seconds
         for thread in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{thread}/schedstat") as schedstat:
                 waited += int(schedstat.read().split()[1])  # run delay, ns
-    return ticks / os.sysconf("SC_CLK_TCK"), waited / 1e9
+    return cpu, waited / 1e9
 
 
 def export_through_gunicorn(server, port: int, cookie: str) -> tuple[float, int, int, float, float]:

@@ -38,6 +38,7 @@ from common import (
     ROOT,
     SHOP_TABLES,
     empty_tables,
+    process_stat,
     report_row,
     setup_django,
     shop_with_live_grant,
@@ -180,9 +181,6 @@ PAGES = {
 }
 
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
 def cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
     """CPU seconds used so far by each of the web server's processes and PostgreSQL's, by
     pid (Linux's /proc; {} elsewhere). Throughput on two cores is CPU shared by both, so
@@ -190,19 +188,14 @@ def cpu_seconds(server_pid: int) -> dict[int, tuple[str, float]]:
     used = {}
     if not os.path.isdir("/proc"):
         return used
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as stat_file:
-                stat = stat_file.read()
-        except OSError:  # ended meanwhile
+    for pid in map(int, filter(str.isdigit, os.listdir("/proc"))):
+        stat = process_stat(pid)
+        if stat is None:  # ended meanwhile
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2 :].split()
-        parent, seconds = int(fields[1]), (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-        if int(pid) == server_pid or parent == server_pid:
-            used[int(pid)] = ("gunicorn", seconds)
-        elif name.startswith("postgres"):
-            used[int(pid)] = ("postgres", seconds)
+        if server_pid in (pid, stat.parent):
+            used[pid] = ("gunicorn", stat.cpu_seconds)
+        elif stat.name.startswith("postgres"):
+            used[pid] = ("postgres", stat.cpu_seconds)
     return used
 
 
@@ -211,8 +204,7 @@ def cpu_used_between(before: dict, after: dict) -> dict[str, float]:
     started meanwhile counts whole, one that ended meanwhile is not counted."""
     used = {"gunicorn": 0.0, "postgres": 0.0}
     for pid, (kind, seconds) in after.items():
-        earlier_kind, earlier = before.get(pid, (kind, 0.0))
-        used[kind] += seconds - (earlier if earlier_kind == kind else 0.0)
+        used[kind] += seconds - before.get(pid, (kind, 0.0))[1]
     return used
 
 
