@@ -49,3 +49,66 @@ def test_load_counts_a_process_that_started_whole_and_one_that_ended_not_at_all(
     before = {1: ("gunicorn", 5.0), 2: ("postgres", 3.0), 3: ("postgres", 9.0)}
     after = {1: ("gunicorn", 5.5), 2: ("postgres", 3.25), 4: ("postgres", 0.5)}
     assert cpu_used_between(before, after) == {"gunicorn": 0.5, "postgres": 0.75}
+
+
+# A mail row's columns that are not what was written but when and what delivery did since.
+MAIL_DELIVERY_COLUMNS = (
+    "id",
+    "created_at",
+    "next_attempt_at",
+    "status",
+    "attempts",
+    "claimed_at",
+    "claimed_by",
+    "sent_at",
+    "last_error",
+)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_expiry_floor_writes_what_the_sweep_writes():
+    """bench/expire.py compares the sweep with "the writes the rules require": they must be
+    the same rows (each grant expired, one event and one mail each), or the comparison says
+    nothing. Compared column by column, but ids and, for the mails, when they were queued and
+    what delivery did with them since (the tests deliver at once)."""
+    from common import make_overdue_grants
+    from django.db import connection, transaction
+    from expire import FLOOR_TABLES, copy_floor_tables, drop_floor_tables, floor_sql
+
+    from remote_access.services import grants_expire_due
+
+    def rows(table: str, *, leave_out: tuple[str, ...]) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table} LIMIT 0")  # noqa: S608 - our own tables
+            names = [column.name for column in cursor.description if column.name not in leave_out]
+            order = ", ".join(str(number) for number in range(1, len(names) + 1))
+            cursor.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY {order}")  # noqa: S608
+            return cursor.fetchall()
+
+    def constraints(table: str) -> list[str]:
+        """Its foreign keys and checks: each costs the writes something."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype IN ('f', 'c') ORDER BY 1",
+                [table],
+            )
+            return [definition for (definition,) in cursor.fetchall()]
+
+    make_overdue_grants(5, with_owners=False)
+    copy_floor_tables()
+    try:
+        for original, copy in FLOOR_TABLES.values():
+            assert constraints(copy) == constraints(original), original
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(floor_sql())
+            assert cursor.fetchone() == (5,)
+        assert grants_expire_due() == 5
+        for name, (original, copy) in FLOOR_TABLES.items():
+            leave_out = {"grants": (), "events": ("id",)}.get(name, MAIL_DELIVERY_COLUMNS)
+            copied = rows(copy, leave_out=leave_out)
+            assert len(copied) == 5, name
+            assert copied == rows(original, leave_out=leave_out), name
+    finally:
+        drop_floor_tables()
