@@ -18,6 +18,7 @@ import statistics
 import time
 
 from common import (
+    ROOT,
     SHOP_TABLES,
     add_shop,
     empty_tables,
@@ -70,6 +71,7 @@ def add_events(account, count: int) -> None:
         cursor.execute("VACUUM (ANALYZE) remote_access_accessevent")
 
 
+SECURITY = "/settings/security/"
 REP_PAGE = "/audience/segments/"  # the same page for both: no role-dependent controls
 REP_TARGET = 1.15
 # What a representative's request may add to an Admin's and its page-view row's INSERT (the
@@ -198,6 +200,76 @@ def visit_check_plan(runs: int = 30) -> None:
     )
 
 
+def security_tab_parts(client, *, requests: int) -> None:
+    """Where the Security tab's time goes, in process (bench/load.py measures the tab under
+    load): the tab; its view with its reads made but the signed-in empty page rendered in
+    place of the tab; and the signed-in empty page itself (bench/urls.py). Same Owner, same
+    1,000-event history, kept fragments kept, as load.py asks for them."""
+    import copy
+    from unittest import mock
+
+    from django.conf import settings
+    from django.shortcuts import render
+    from django.test import override_settings
+
+    from bench.urls import EMPTY_PAGE
+    from remote_access import views
+
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [*templates[0]["DIRS"], ROOT / "bench" / "templates"]
+    tab_page = views._security_page
+    reads_only = False
+
+    def tab_or_empty_page(request, **kwargs):
+        if reads_only:
+            return render(request, "bench/empty.html")
+        return tab_page(request, **kwargs)
+
+    def reads_alone() -> None:
+        nonlocal reads_only
+        reads_only = True
+        try:
+            client.get(SECURITY)
+        finally:
+            reads_only = False
+
+    calls = {
+        "empty page": functools.partial(client.get, EMPTY_PAGE),
+        "Security tab": functools.partial(client.get, SECURITY),
+        "its reads alone": reads_alone,
+    }
+    tabs, reads = [], []
+    with (
+        override_settings(ROOT_URLCONF="bench.urls", TEMPLATES=templates),
+        mock.patch.object(views, "_security_page", tab_or_empty_page),
+    ):
+        for call in calls.values():
+            call()  # warm up: compile templates, keep fragments
+        for run in range(1, RUNS + 1):
+            empty_time, tab_time, reads_time = interleaved_medians(calls, requests).values()
+            tabs.append(tab_time / empty_time)
+            reads.append(reads_time / empty_time)
+            print(
+                f"security tab parts, run {run}: empty page {empty_time * 1000:.2f} ms, Security "
+                f"tab {tab_time * 1000:.2f} ms = {tabs[-1]:.2f}x, its reads alone (the empty "
+                f"page rendered in its place) {reads_time * 1000:.2f} ms = {reads[-1]:.2f}x"
+            )
+    report_row(
+        "Security tab ÷ signed-in empty page, time in process (1,000 events; load.py's target "
+        "of ≥ 0.8 of the requests per second is about ≤ 1.25x)",
+        ratios_text(tabs),
+        "for the record: where the time goes",
+        held=None,
+    )
+    report_row(
+        "the Security tab's reads alone (its view, the empty page rendered in its place) ÷ "
+        "signed-in empty page, time in process",
+        ratios_text(reads),
+        "for the record: what is left of ≤ 1.25x for rendering the tab",
+        held=None,
+    )
+
+
 def representative_vs_admin(account, admin, *, requests: int) -> None:
     """A representative's request against the same request by the account's Admin: the extra
     queries and the ratio of median times, in two interleaved runs. Alongside, the Admin's
@@ -305,12 +377,14 @@ def main() -> None:
         "Empty Store", owner_email="twin-owner@bench.test", owner_name="Tess"
     )
     empty_client.force_login(empty_owner)
-    url = "/settings/security/"
+    url = SECURITY
     base_queries = count_queries(empty_client, url, afresh=True)
     added = 0
     for total in (1_000, args.events):
         add_events(account, total - added)
         added = total
+        if total == 1_000:  # the history bench/load.py's Security tab has
+            security_tab_parts(owner_client, requests=max(args.requests, 500))
         queries = count_queries(owner_client, url, afresh=True)
         print(f"security tab, {total:,} events vs none: {queries} vs {base_queries} queries")
         growths = ratios_of_runs(
