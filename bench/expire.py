@@ -307,7 +307,7 @@ def main() -> None:
     report_row(
         "expiry sweep ÷ the writes the rules require, " + " and ".join(labels),
         figures(lambda medians: medians.sweep_to_floor),
-        f"proposed in place of ≤ {TARGET}x raw: ≤ {FLOOR_TARGET}x",
+        f"proposed, in place of ≤ {TARGET}x the raw UPDATE: ≤ {FLOOR_TARGET}x",
         held=all(medians.sweep_to_floor <= FLOOR_TARGET for medians in results.values()),
     )
     smallest, largest = min(results), max(results)

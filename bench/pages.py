@@ -75,8 +75,9 @@ SECURITY = "/settings/security/"
 REP_PAGE = "/audience/segments/"  # the same page for both: no role-dependent controls
 REP_TARGET = 1.15
 # What a representative's request may add to an Admin's and its page-view row's INSERT (the
-# visit's check, the banner, writing the row from Python): proposed in docs/performance.md.
-REP_FLOOR_TARGET = 1.1
+# visit's check, the banner, writing the row from Python): the issue's 1.15, with the INSERT
+# the rules require counted in the baseline (proposed in docs/performance.md).
+REP_FLOOR_TARGET = 1.15
 
 
 def representative_client(account):
@@ -136,35 +137,34 @@ def interleaved_medians(calls: dict, requests: int, *, afresh: bool = False) -> 
     return {name: statistics.median(times) for name, times in timings.items()}
 
 
-def interleaved_ratio(
-    requests_of: dict, requests: int, *, afresh: bool = False
-) -> tuple[float, dict]:
-    """`interleaved_medians` of GETs of two `name: (client, url)`: the second's median over
-    the first's, and the medians."""
-    calls = {
-        name: functools.partial(client.get, url) for name, (client, url) in requests_of.items()
-    }
-    medians = interleaved_medians(calls, requests, afresh=afresh)
-    first, second = medians.values()
-    return second / first, medians
-
-
 RUNS = 2
 
 
-def ratios_of_runs(label: str, requests_of: dict, requests: int, *, afresh: bool = False) -> list:
-    """RUNS runs of `interleaved_ratio`, each printed under `label` with both medians;
-    returns the runs' ratios (the second request's time ÷ the first's)."""
-    ratios = []
+def runs_against_first(label: str, calls: dict, requests: int, *, afresh: bool = False) -> list:
+    """RUNS runs of `interleaved_medians`, each printed under `label` with every median;
+    returns, for each run, every call's median ÷ the first call's, by name."""
+    runs = []
     for run in range(1, RUNS + 1):
-        ratio, medians = interleaved_ratio(requests_of, requests, afresh=afresh)
-        ratios.append(ratio)
-        (first, first_time), (second, second_time) = medians.items()
-        print(
-            f"{label}, run {run}: {second} {second_time * 1000:.2f} ms vs {first} "
-            f"{first_time * 1000:.2f} ms = {ratio:.2f}x"
-        )
-    return ratios
+        medians = interleaved_medians(calls, requests, afresh=afresh)
+        first = next(iter(medians.values()))
+        ratios = {name: median / first for name, median in medians.items()}
+        runs.append(ratios)
+        described = [
+            f"{name} {median * 1000:.2f} ms" + (f" = {ratios[name]:.2f}x" if number else "")
+            for number, (name, median) in enumerate(medians.items())
+        ]
+        print(f"{label}, run {run}: {', '.join(described)}")
+    return runs
+
+
+def ratios_of_runs(label: str, requests_of: dict, requests: int, *, afresh: bool = False) -> list:
+    """`runs_against_first` of GETs of two `name: (client, url)`: the runs' ratios of the
+    second's time ÷ the first's."""
+    calls = {
+        name: functools.partial(client.get, url) for name, (client, url) in requests_of.items()
+    }
+    second = list(calls)[1]
+    return [run[second] for run in runs_against_first(label, calls, requests, afresh=afresh)]
 
 
 def ratios_text(ratios: list) -> str:
@@ -236,24 +236,18 @@ def security_tab_parts(client, *, requests: int) -> None:
     calls = {
         "empty page": functools.partial(client.get, EMPTY_PAGE),
         "Security tab": functools.partial(client.get, SECURITY),
+        # Its view, its reads made, the empty page rendered in place of the tab.
         "its reads alone": reads_alone,
     }
-    tabs, reads = [], []
     with (
         override_settings(ROOT_URLCONF="bench.urls", TEMPLATES=templates),
         mock.patch.object(views, "_security_page", tab_or_empty_page),
     ):
         for call in calls.values():
             call()  # warm up: compile templates, keep fragments
-        for run in range(1, RUNS + 1):
-            empty_time, tab_time, reads_time = interleaved_medians(calls, requests).values()
-            tabs.append(tab_time / empty_time)
-            reads.append(reads_time / empty_time)
-            print(
-                f"security tab parts, run {run}: empty page {empty_time * 1000:.2f} ms, Security "
-                f"tab {tab_time * 1000:.2f} ms = {tabs[-1]:.2f}x, its reads alone (the empty "
-                f"page rendered in its place) {reads_time * 1000:.2f} ms = {reads[-1]:.2f}x"
-            )
+        runs = runs_against_first("security tab parts", calls, requests)
+    tabs = [run["Security tab"] for run in runs]
+    reads = [run["its reads alone"] for run in runs]
     report_row(
         "Security tab ÷ signed-in empty page, time in process (1,000 events; load.py's target "
         "of ≥ 0.8 of the requests per second is about ≤ 1.25x)",
@@ -317,20 +311,10 @@ def representative_vs_admin(account, admin, *, requests: int) -> None:
         "admin and the row": admin_and_the_row,
         "admin and the bare row": admin_and_the_bare_row,
     }
-    ratios, floors, bare_floors = [], [], []
-    for run in range(1, RUNS + 1):
-        medians = interleaved_medians(calls, max(requests, 30))
-        admin_time, rep_time, floor_time, bare_time = medians.values()
-        ratios.append(rep_time / admin_time)
-        floors.append(floor_time / admin_time)
-        bare_floors.append(bare_time / admin_time)
-        print(
-            f"representative vs admin on {REP_PAGE}, run {run}: rep {rep_time * 1000:.2f} ms, "
-            f"admin {admin_time * 1000:.2f} ms = {ratios[-1]:.2f}x; admin and the page-view row "
-            f"{floor_time * 1000:.2f} ms = {floors[-1]:.2f}x (the row as one bare statement: "
-            f"{bare_time * 1000:.2f} ms = {bare_floors[-1]:.2f}x); rep ÷ admin and the bare "
-            f"row {rep_time / bare_time:.2f}x"
-        )
+    runs = runs_against_first(f"representative vs admin on {REP_PAGE}", calls, max(requests, 30))
+    ratios = [run["rep"] for run in runs]
+    floors = [run["admin and the row"] for run in runs]
+    bare_floors = [run["admin and the bare row"] for run in runs]
     queries = "query" if extra == 1 else "queries"
     report_row(
         "representative ÷ Admin, same page",
@@ -349,7 +333,7 @@ def representative_vs_admin(account, admin, *, requests: int) -> None:
     report_row(
         "representative ÷ (the Admin's request and then the page-view row's INSERT alone)",
         ratios_text(beyond),
-        f"proposed in place of ≤ {REP_TARGET}x: ≤ {REP_FLOOR_TARGET}x",
+        f"proposed, in place of ≤ {REP_TARGET}x the Admin's request: ≤ {REP_FLOOR_TARGET}x",
         held=max(beyond) <= REP_FLOOR_TARGET,
     )
 
