@@ -112,3 +112,62 @@ def test_expiry_floor_writes_what_the_sweep_writes():
             assert copied == rows(original, leave_out=leave_out), name
     finally:
         drop_floor_tables()
+
+
+def report_rows(printed: str) -> dict[str, list[str]]:
+    """The `make bench` rows a benchmark printed: what → [figure, target, held?]."""
+    from common import ROW_PREFIX
+
+    rows = [line.removeprefix(ROW_PREFIX).split("|") for line in printed.splitlines()]
+    return {what: rest for what, *rest in rows if len(rest) == 3}
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_pages_bench_times_the_representative_beside_the_row_the_rules_require(capsys):
+    """bench/pages.py writes a representative's page-view row again and again, as the
+    middleware does and as its bare INSERT: the row must still be one statement, and every
+    comparison must reach its row of the table."""
+    from common import shop_with_live_grant
+    from pages import representative_vs_admin
+
+    from accounts.models import Membership, User
+    from remote_access.models import AccessEvent
+
+    account, _owner = shop_with_live_grant()
+    admin = User.objects.create(email="admin@bench.test", full_name="Adam")
+    Membership.objects.create(user=admin, account=account, role="admin")
+    representative_vs_admin(account, admin, requests=1)
+
+    rows = report_rows(capsys.readouterr().out)
+    assert rows["representative ÷ Admin, same page"][0].endswith("(+1 query)")
+    assert len([what for what in rows if "page-view row's INSERT alone" in what]) == 2
+    # The rows it wrote are the middleware's: a page view of the visit, with the page's title.
+    written = AccessEvent.objects.filter(kind=AccessEvent.Kind.PAGE_VIEWED)
+    assert written.count() > 60
+    assert set(written.values_list("session__account", "object_label").distinct()) == {
+        (account.pk, "Segments")
+    }
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_pages_bench_times_the_security_tab_beside_its_reads_alone(capsys):
+    """The Security tab's parts: the tab itself, and its view rendering the empty page in its
+    place; both pages answer, and the tab is itself again once timed."""
+    from common import shop_with_live_grant
+    from django.test import Client
+    from pages import SECURITY, add_events, security_tab_parts
+
+    account, owner = shop_with_live_grant()
+    add_events(account, 30)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(owner)
+    security_tab_parts(client, requests=2)
+
+    rows = report_rows(capsys.readouterr().out)
+    assert len([what for what in rows if what.startswith("Security tab ÷ signed-in empty")]) == 1
+    assert len([what for what in rows if what.startswith("the Security tab's reads alone")]) == 1
+    response = client.get(SECURITY)
+    assert response.status_code == 200
+    assert b"Remote Access" in response.content
