@@ -111,6 +111,8 @@ def copy_floor_tables() -> None:
 def floor_sql() -> str:
     """The writes the rules require, one statement: each overdue grant's update, with its
     event and its mail as the sweep writes them (the same columns and values)."""
+    from django.db import connection
+
     from outbox.services import outbox_rendered_later_sql
     from remote_access.mail import mail_kind
     from remote_access.services.expiry import _BLANK_FACTS, _EVENT_COLUMNS, _NOTICE_PAYLOADS
@@ -134,8 +136,6 @@ def floor_sql() -> str:
         SELECT count(*) FROM expired
     """
     # The mail's few parameters written in, so the statement runs without them.
-    from django.db import connection
-
     with connection.cursor() as cursor:
         return cursor.mogrify(sql, mail_params)
 
