@@ -1,6 +1,6 @@
 """Expiring a backlog of overdue grants: time against one raw SQL UPDATE, and peak memory.
 
-    python bench/expire.py [--sizes 100000 1000000] [--rounds 5 3] [--batch-size N]
+    python bench/expire.py [--sizes 100000 1000000] [--rounds 5 2] [--batch-size N]
 
 For each size N: N accounts with one overdue active grant each. Every round copies the grants
 table (same columns and indexes) and then times, in turn (the order rotating each round):
